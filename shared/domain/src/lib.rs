@@ -1,0 +1,25 @@
+//! Service Desk domain: plain Rust, no AWS types. Tickets, their activity log and
+//! notes, the directory (users, groups), who may see what, the list view's query,
+//! and the storage ports the adapters implement.
+
+pub mod access;
+pub mod activity;
+pub mod directory;
+pub mod error;
+pub mod listing;
+pub mod note;
+pub mod ports;
+pub mod service;
+pub mod ticket;
+pub mod types;
+
+pub use access::{Caller, Scope};
+pub use activity::{ActivityEntry, ActivityKind, Actor};
+pub use directory::{Group, User};
+pub use error::{DeskError, DeskResult, FieldError};
+pub use listing::{ListRequest, Order, Page, SortKey, TicketQuery};
+pub use note::Note;
+pub use ports::{Clock, DirectoryStore, PageRequest, SystemClock, TicketStore};
+pub use service::Desk;
+pub use ticket::{Assignee, Customer, Ticket};
+pub use types::*;
