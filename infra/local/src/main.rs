@@ -1,1 +1,82 @@
-fn main() {}
+//! `desk-local`: the local stack's commands (driven by the Makefile).
+//!
+//!   desk-local create-table            create $TABLE_NAME from template.yaml (if missing)
+//!   desk-local seed                    demo users, groups and tickets
+//!   desk-local serve [--port 3000]     serve the API handler on 127.0.0.1
+//!   desk-local token USER [--ttl SECS] print a development bearer token
+//!   desk-local bench-list ...          list-page latency benchmark (see README)
+
+mod bench;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use desk_api::{config, Authenticator, DevIssuer};
+use desk_dynamo::DynamoStore;
+
+fn table() -> String {
+    std::env::var("TABLE_NAME").unwrap_or_else(|_| "desk".into())
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+async fn run(args: Vec<String>) -> Result<(), String> {
+    let cmd = args.first().map(String::as_str).unwrap_or("help");
+    match cmd {
+        "create-table" => {
+            let store = DynamoStore::from_env(table()).await;
+            let created = desk_local::template::ensure_table(store.client(), &table()).await?;
+            tracing::info!(table = %table(), created, "table ready");
+            Ok(())
+        }
+        "seed" => {
+            let store = DynamoStore::from_env(table()).await;
+            let app = config::app(store, Authenticator::ApiGateway { user_claim: "sub".into() });
+            desk_local::seed::demo(&app.desk).await.map_err(|e| format!("seed: {e}"))?;
+            tracing::info!("demo data ready");
+            Ok(())
+        }
+        "serve" => {
+            let port: u16 = flag(&args, "--port").unwrap_or_else(|| "3000".into()).parse().map_err(|_| "bad --port")?;
+            let secret = desk_local::dev_secret()?;
+            let store = DynamoStore::from_env(table()).await;
+            let app = config::app(store, Authenticator::Dev(DevIssuer::new(secret.into_bytes())));
+            let (addr, task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], port)))
+                .await
+                .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;
+            tracing::info!(%addr, "API listening");
+            task.await.map_err(|e| e.to_string())
+        }
+        "token" => {
+            let user = args.get(1).filter(|u| !u.starts_with("--")).ok_or("usage: desk-local token USER [--ttl SECS]")?;
+            let ttl: i64 = flag(&args, "--ttl").unwrap_or_else(|| "43200".into()).parse().map_err(|_| "bad --ttl")?;
+            let token = DevIssuer::new(desk_local::dev_secret()?.into_bytes())
+                .issue(user, ttl)
+                .map_err(|e| e.to_string())?;
+            // The token is the command's output (`make token` prints it as its last line).
+            use std::io::Write;
+            writeln!(std::io::stdout(), "{token}").map_err(|e| e.to_string())
+        }
+        "bench-list" => bench::run(&args[1..]).await,
+        _ => Err("usage: desk-local create-table | seed | serve [--port N] | token USER [--ttl S] | bench-list".into()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(std::env::args().skip(1).collect()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "desk-local failed");
+            ExitCode::FAILURE
+        }
+    }
+}

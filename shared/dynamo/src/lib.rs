@@ -1,1 +1,63 @@
+//! DynamoDB adapter for the Service Desk storage ports: one table, keys and
+//! indexes described in `keys.rs` and in the README's key design.
 
+mod counter;
+mod cursor;
+mod directory;
+mod item;
+pub mod keys;
+mod schema;
+mod tickets;
+
+use aws_sdk_dynamodb::Client;
+
+pub use counter::CallCounter;
+pub use schema::{create_table, AttributeSpec, IndexSpec, TableSpec};
+
+/// Both stores over one table.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// Maps an SDK failure to the domain's storage error, keeping the whole cause chain.
+pub(crate) fn storage<E: std::error::Error + Send + Sync + 'static>(
+    op: &str,
+) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<E>) -> desk_domain::DeskError + '_ {
+    move |e| {
+        let msg = format!("{op}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e));
+        tracing::error!(operation = op, error = %msg, "dynamodb call failed");
+        desk_domain::DeskError::Storage(msg)
+    }
+}
+
+impl DynamoStore {
+    /// A store over `table` with the SDK configured from the environment
+    /// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let config = aws_config::load_from_env().await;
+        Self::new(Client::new(&config), table)
+    }
+
+    /// Like `from_env`, counting every call with `counter` (tests and benchmarks).
+    pub async fn from_env_counted(table: impl Into<String>, counter: CallCounter) -> Self {
+        let config = aws_config::load_from_env().await;
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(counter).build();
+        Self::new(Client::from_conf(dynamo), table)
+    }
+}

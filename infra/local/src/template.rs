@@ -1,0 +1,104 @@
+//! Reads the table definition out of `template.yaml`, so local tables are created
+//! from exactly what SAM deploys.
+
+use std::path::Path;
+
+use aws_sdk_dynamodb::Client;
+use desk_dynamo::{AttributeSpec, IndexSpec, TableSpec};
+use serde_yaml::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("template is not YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("template: {0}")]
+    Shape(String),
+}
+
+fn text(v: &Value, what: &str) -> Result<String, TemplateError> {
+    v.as_str().map(str::to_string).ok_or_else(|| TemplateError::Shape(format!("{what} is not a string")))
+}
+
+fn key_schema(v: &Value, what: &str) -> Result<(String, Option<String>), TemplateError> {
+    let list = v.as_sequence().ok_or_else(|| TemplateError::Shape(format!("{what}.KeySchema is not a list")))?;
+    let mut hash = None;
+    let mut range = None;
+    for k in list {
+        let name = text(&k["AttributeName"], "AttributeName")?;
+        match k["KeyType"].as_str() {
+            Some("HASH") => hash = Some(name),
+            Some("RANGE") => range = Some(name),
+            _ => return Err(TemplateError::Shape(format!("{what}: KeyType must be HASH or RANGE"))),
+        }
+    }
+    Ok((hash.ok_or_else(|| TemplateError::Shape(format!("{what} has no HASH key")))?, range))
+}
+
+/// The table resource `logical_id` of the template at `path`.
+pub fn table_spec(path: &Path, logical_id: &str) -> Result<TableSpec, TemplateError> {
+    let raw = std::fs::read_to_string(path).map_err(|e| TemplateError::Read(path.display().to_string(), e))?;
+    let doc: Value = serde_yaml::from_str(&raw)?;
+    let res = &doc["Resources"][logical_id];
+    if res["Type"].as_str() != Some("AWS::DynamoDB::Table") {
+        return Err(TemplateError::Shape(format!("{logical_id} is not an AWS::DynamoDB::Table")));
+    }
+    let props = &res["Properties"];
+    let attributes = props["AttributeDefinitions"]
+        .as_sequence()
+        .ok_or_else(|| TemplateError::Shape("AttributeDefinitions missing".into()))?
+        .iter()
+        .map(|a| {
+            Ok(AttributeSpec {
+                name: text(&a["AttributeName"], "AttributeName")?,
+                kind: text(&a["AttributeType"], "AttributeType")?,
+            })
+        })
+        .collect::<Result<Vec<_>, TemplateError>>()?;
+    let (hash, range) = key_schema(&props["KeySchema"], logical_id)?;
+    let mut indexes = Vec::new();
+    if let Some(list) = props["GlobalSecondaryIndexes"].as_sequence() {
+        for i in list {
+            let name = text(&i["IndexName"], "IndexName")?;
+            let (hash, range) = key_schema(&i["KeySchema"], &name)?;
+            indexes.push(IndexSpec { name, hash, range });
+        }
+    }
+    Ok(TableSpec { attributes, hash, range, indexes })
+}
+
+/// The desk table's definition from the repository's `template.yaml`.
+pub fn desk_table_spec() -> Result<TableSpec, TemplateError> {
+    table_spec(&crate::repo_root().join("template.yaml"), "DeskTable")
+}
+
+/// Creates `name` from the template unless it exists. Returns whether it created it.
+pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, String> {
+    let exists = client.describe_table().table_name(name).send().await.is_ok();
+    if exists {
+        return Ok(false);
+    }
+    let spec = desk_table_spec().map_err(|e| e.to_string())?;
+    desk_dynamo::create_table(client, name, &spec).await.map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_desk_table_with_every_list_index() {
+        let spec = desk_table_spec().unwrap();
+        assert_eq!(spec.hash, "pk");
+        assert_eq!(spec.range.as_deref(), Some("sk"));
+        // Every index the adapter queries is defined by the template, with the same keys.
+        for idx in desk_dynamo::keys::LIST_INDEXES {
+            let found = spec.indexes.iter().find(|i| i.name == idx.name);
+            let found = found.unwrap_or_else(|| panic!("index {} missing from template.yaml", idx.name));
+            assert_eq!(found.hash, idx.pk, "{}", idx.name);
+            assert_eq!(found.range.as_deref(), Some(idx.sk), "{}", idx.name);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Routing: method + path to a domain call. Each arm only translates.
+
+use desk_domain::directory::{GroupUpdate, NewGroup, NewUser, UserUpdate};
+use desk_domain::note::NewNote;
+use desk_domain::ticket::{NewTicket, TicketPatch};
+use desk_domain::{Caller, FieldError, GroupId, ListRequest, TicketNumber, UserId};
+use http::{Method, StatusCode};
+use lambda_http::Request;
+use serde_json::json;
+
+use crate::body::{json, no_query, page_request, query_pairs};
+use crate::problem::Problem;
+use crate::{App, Reply};
+
+type Res = Result<Reply, Problem>;
+
+fn ticket_number(raw: &str) -> Result<TicketNumber, Problem> {
+    TicketNumber::parse(raw).map_err(|e| Problem::invalid_field(FieldError::new("id", e.message)))
+}
+
+/// Malformed directory ids cannot exist, so they are simply not found.
+fn user_id(raw: &str) -> Result<UserId, Problem> {
+    UserId::parse(raw).map_err(|_| Problem::not_found("user"))
+}
+
+fn group_id(raw: &str) -> Result<GroupId, Problem> {
+    GroupId::parse(raw).map_err(|_| Problem::not_found("group"))
+}
+
+fn method_not_allowed(allowed: &str) -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("allowed methods: {allowed}"))
+}
+
+/// Which methods a path supports; `None` for unknown paths.
+fn allowed(segments: &[&str]) -> Option<&'static str> {
+    Some(match segments {
+        ["me"] => "GET",
+        ["tickets"] => "GET, POST",
+        ["tickets", _] => "GET, PATCH",
+        ["tickets", _, "activity"] => "GET",
+        ["tickets", _, "notes"] => "GET, POST",
+        ["users"] | ["groups"] => "GET, POST",
+        ["users", _] | ["groups", _] => "GET, PUT, DELETE",
+        _ => return None,
+    })
+}
+
+pub async fn dispatch(app: &App, req: &Request) -> Res {
+    let path = req.uri().path().to_string();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let allow = allowed(&segments)
+        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "route_not_found", format!("no route {path}")))?;
+    let method = req.method().clone();
+    if !allow.split(", ").any(|m| m == method.as_str()) {
+        return Err(method_not_allowed(allow));
+    }
+    let subject = app.auth.subject(req)?;
+    let caller = app.desk.caller(&subject).await?;
+    route(app, req, &caller, &method, &segments).await
+}
+
+async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segments: &[&str]) -> Res {
+    let desk = &app.desk;
+    match (method.as_str(), segments) {
+        ("GET", ["me"]) => {
+            no_query(req)?;
+            Reply::ok(&json!({
+                "user": caller.user,
+                "role": caller.user.role,
+                "groups": caller.user.groups,
+            }))
+        }
+
+        ("GET", ["tickets"]) => {
+            let request = ListRequest::parse(&query_pairs(req)).map_err(Problem::invalid_query)?;
+            let page = desk.list_tickets(caller, &request).await?;
+            Reply::ok(&json!({
+                "items": page.items,
+                "count": page.items.len(),
+                "next_cursor": page.next_cursor,
+            }))
+        }
+        ("POST", ["tickets"]) => {
+            no_query(req)?;
+            let input: NewTicket = json(req)?;
+            let ticket = desk.create_ticket(caller, input).await?;
+            Ok(Reply::json(StatusCode::CREATED, &ticket)?
+                .header(http::header::LOCATION, format!("/tickets/{}", ticket.number)))
+        }
+        ("GET", ["tickets", id]) => {
+            no_query(req)?;
+            Reply::ok(&desk.ticket(caller, ticket_number(id)?).await?)
+        }
+        ("PATCH", ["tickets", id]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            let patch: TicketPatch = json(req)?;
+            Reply::ok(&desk.edit_ticket(caller, number, patch).await?)
+        }
+        ("GET", ["tickets", id, "activity"]) => {
+            let number = ticket_number(id)?;
+            let page = desk.activity(caller, number, &page_request(req)?).await?;
+            Reply::ok(&json!({"items": page.items, "next_cursor": page.next_cursor}))
+        }
+        ("GET", ["tickets", id, "notes"]) => {
+            let number = ticket_number(id)?;
+            let page = desk.notes(caller, number, &page_request(req)?).await?;
+            Reply::ok(&json!({"items": page.items, "next_cursor": page.next_cursor}))
+        }
+        ("POST", ["tickets", id, "notes"]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            let input: NewNote = json(req)?;
+            let note = desk.add_note(caller, number, input).await?;
+            Reply::json(StatusCode::CREATED, &note)
+        }
+
+        ("GET", ["users"]) => {
+            no_query(req)?;
+            Reply::ok(&json!({"items": desk.users(caller).await?}))
+        }
+        ("POST", ["users"]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: NewUser = json(req)?;
+            let user = desk.create_user(caller, input).await?;
+            Ok(Reply::json(StatusCode::CREATED, &user)?.header(http::header::LOCATION, format!("/users/{}", user.id)))
+        }
+        ("GET", ["users", id]) => {
+            no_query(req)?;
+            Reply::ok(&desk.user(caller, &user_id(id)?).await?)
+        }
+        ("PUT", ["users", id]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let id = user_id(id)?;
+            let input: UserUpdate = json(req)?;
+            Reply::ok(&desk.update_user(caller, &id, input).await?)
+        }
+        ("DELETE", ["users", id]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            desk.delete_user(caller, &user_id(id)?).await?;
+            Ok(Reply::no_content())
+        }
+
+        ("GET", ["groups"]) => {
+            no_query(req)?;
+            Reply::ok(&json!({"items": desk.groups(caller).await?}))
+        }
+        ("POST", ["groups"]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: NewGroup = json(req)?;
+            let group = desk.create_group(caller, input).await?;
+            Ok(Reply::json(StatusCode::CREATED, &group)?.header(http::header::LOCATION, format!("/groups/{}", group.id)))
+        }
+        ("GET", ["groups", id]) => {
+            no_query(req)?;
+            let (group, members) = desk.group(caller, &group_id(id)?).await?;
+            let mut value = serde_json::to_value(&group)
+                .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+            value["members"] = json!(members);
+            Reply::ok(&value)
+        }
+        ("PUT", ["groups", id]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let id = group_id(id)?;
+            let input: GroupUpdate = json(req)?;
+            Reply::ok(&desk.update_group(caller, &id, input).await?)
+        }
+        ("DELETE", ["groups", id]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            desk.delete_group(caller, &group_id(id)?).await?;
+            Ok(Reply::no_content())
+        }
+
+        _ => Err(method_not_allowed(allowed(segments).unwrap_or(""))),
+    }
+}

@@ -1,0 +1,171 @@
+//! The key design. One table, generic `pk`/`sk`, and list indexes whose sort keys
+//! encode each sort order, so every list page is a single Query.
+//!
+//! | item        | pk              | sk                 |
+//! |-------------|-----------------|--------------------|
+//! | ticket      | `TICKET#<n>`    | `TICKET`           |
+//! | activity    | `TICKET#<n>`    | `ACT#<uuidv7>`     |
+//! | note        | `TICKET#<n>`    | `NOTE#<uuidv7>`    |
+//! | counter     | `COUNTER`       | `TICKET`           |
+//! | user        | `USERS`         | `USER#<id>`        |
+//! | group       | `GROUPS`        | `GROUP#<id>`       |
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use desk_domain::listing::{Order, SortKey, TicketQuery};
+use desk_domain::{Assignee, Ticket, TicketNumber};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// Partition of the all-tickets list indexes (one value: every ticket).
+pub const LIST_PK: &str = "lpk";
+pub const LIST_PK_VALUE: &str = "T";
+pub const STATUS_PK: &str = "status_pk";
+pub const ASSIGNEE_PK: &str = "assignee_pk";
+pub const CUSTOMER_PK: &str = "customer_pk";
+pub const SEARCH: &str = "search";
+
+pub const TICKET_SK: &str = "TICKET";
+pub const COUNTER_PK: &str = "COUNTER";
+pub const USERS_PK: &str = "USERS";
+pub const GROUPS_PK: &str = "GROUPS";
+
+pub fn ticket_pk(n: TicketNumber) -> String {
+    format!("TICKET#{n}")
+}
+pub fn activity_sk(id: &str) -> String {
+    format!("ACT#{id}")
+}
+pub fn note_sk(id: &str) -> String {
+    format!("NOTE#{id}")
+}
+pub fn user_sk(id: &str) -> String {
+    format!("USER#{id}")
+}
+pub fn group_sk(id: &str) -> String {
+    format!("GROUP#{id}")
+}
+
+/// A list index: its name, partition attribute and sort attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListIndex {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+const fn idx(name: &'static str, pk: &'static str, sk: &'static str) -> ListIndex {
+    ListIndex { name, pk, sk }
+}
+
+pub const BY_CREATED: ListIndex = idx("by_created", LIST_PK, "k_created");
+pub const BY_UPDATED: ListIndex = idx("by_updated", LIST_PK, "k_updated");
+pub const BY_PRIORITY: ListIndex = idx("by_priority", LIST_PK, "k_priority");
+pub const BY_STATUS: ListIndex = idx("by_status", LIST_PK, "k_status");
+pub const BY_NAME: ListIndex = idx("by_name", LIST_PK, "k_name");
+pub const BY_CUSTOMER: ListIndex = idx("by_customer", LIST_PK, "k_customer");
+pub const BY_ASSIGNEE: ListIndex = idx("by_assignee", LIST_PK, "k_assignee");
+pub const STATUS_UPDATED: ListIndex = idx("status_updated", STATUS_PK, "k_updated");
+pub const ASSIGNEE_UPDATED: ListIndex = idx("assignee_updated", ASSIGNEE_PK, "k_updated");
+pub const CUSTOMER_UPDATED: ListIndex = idx("customer_updated", CUSTOMER_PK, "k_updated");
+
+pub const LIST_INDEXES: [ListIndex; 10] = [
+    BY_CREATED,
+    BY_UPDATED,
+    BY_PRIORITY,
+    BY_STATUS,
+    BY_NAME,
+    BY_CUSTOMER,
+    BY_ASSIGNEE,
+    STATUS_UPDATED,
+    ASSIGNEE_UPDATED,
+    CUSTOMER_UPDATED,
+];
+
+/// Fixed-width UTC timestamp: sorts as text in time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn num(n: TicketNumber) -> String {
+    format!("{:012}", n.get())
+}
+
+/// Sort-key text for a free-text value: lowercased, cut so keys stay small.
+fn fold(s: &str) -> String {
+    s.trim().to_lowercase().chars().take(64).collect()
+}
+
+/// Every index attribute of a ticket item, by attribute name.
+pub fn ticket_index_attributes(t: &Ticket) -> Vec<(&'static str, String)> {
+    let created = ts(t.created_at);
+    let number = num(t.number);
+    vec![
+        (LIST_PK, LIST_PK_VALUE.to_string()),
+        (BY_CREATED.sk, format!("{created}#{number}")),
+        (BY_UPDATED.sk, updated_key(t.number, t.updated_at)),
+        // Ties within a priority, status or assignee go by creation time.
+        (BY_PRIORITY.sk, format!("{}#{created}#{number}", t.priority.rank())),
+        (BY_STATUS.sk, format!("{}#{created}#{number}", t.status.rank())),
+        (BY_NAME.sk, format!("{}#{number}", fold(&t.name))),
+        (
+            BY_CUSTOMER.sk,
+            format!("{}|{}#{number}", fold(&t.customer.name), t.customer.email.key()),
+        ),
+        (BY_ASSIGNEE.sk, format!("{}#{created}#{number}", Assignee::key_of(&t.assignee))),
+        (STATUS_PK, t.status.as_str().to_string()),
+        (ASSIGNEE_PK, Assignee::key_of(&t.assignee)),
+        (CUSTOMER_PK, t.customer.email.key()),
+        (SEARCH, t.search_text()),
+    ]
+}
+
+pub fn updated_key(n: TicketNumber, updated_at: DateTime<Utc>) -> String {
+    format!("{}#{}", ts(updated_at), num(n))
+}
+
+/// How one list page is read: which index, which partition, which direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub index: ListIndex,
+    pub partition: String,
+    pub forward: bool,
+    /// Filters the index key already applies (not repeated in the filter expression).
+    pub by_status_key: bool,
+    pub by_assignee_key: bool,
+    pub by_customer_key: bool,
+}
+
+/// Chooses the index: a selective partition (assignee, customer, single status)
+/// when sorting by update time, otherwise the all-tickets index for the sort.
+pub fn plan(q: &TicketQuery) -> Plan {
+    let forward = q.order == Order::Asc;
+    let base = |index: ListIndex, partition: String| Plan {
+        index,
+        partition,
+        forward,
+        by_status_key: false,
+        by_assignee_key: false,
+        by_customer_key: false,
+    };
+    if q.sort == SortKey::Updated {
+        if let Some(a) = &q.assignee {
+            return Plan { by_assignee_key: true, ..base(ASSIGNEE_UPDATED, a.clone()) };
+        }
+        if let Some(c) = &q.customer {
+            return Plan { by_customer_key: true, ..base(CUSTOMER_UPDATED, c.clone()) };
+        }
+        if let [s] = q.status.as_slice() {
+            return Plan { by_status_key: true, ..base(STATUS_UPDATED, s.as_str().to_string()) };
+        }
+    }
+    let index = match q.sort {
+        SortKey::Created => BY_CREATED,
+        SortKey::Updated => BY_UPDATED,
+        SortKey::Priority => BY_PRIORITY,
+        SortKey::Status => BY_STATUS,
+        SortKey::Name => BY_NAME,
+        SortKey::Customer => BY_CUSTOMER,
+        SortKey::Assignee => BY_ASSIGNEE,
+    };
+    base(index, LIST_PK_VALUE.to_string())
+}
