@@ -1,1 +1,189 @@
+//! Test harness: a fresh table in DynamoDB Local (created from template.yaml), the
+//! API handler served over real HTTP on an ephemeral port, and a directory with
+//! `admin`, `alice` (agent, support) and `bob` (agent, billing).
+//!
+//! Needs DynamoDB Local; `make test` starts one and sets `DESK_TEST_DYNAMO`.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use desk_api::{App, Authenticator, DevIssuer};
+use desk_domain::directory::{NewGroup, NewUser};
+use desk_domain::{Desk, SystemClock};
+use desk_dynamo::{CallCounter, DynamoStore};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub use serde_json;
+
+/// DynamoDB Local's endpoint: `DESK_TEST_DYNAMO`, default `http://127.0.0.1:8100`.
+pub fn dynamo_endpoint() -> String {
+    std::env::var("DESK_TEST_DYNAMO").unwrap_or_else(|_| "http://127.0.0.1:8100".into())
+}
+
+pub fn dynamo_client(counter: Option<CallCounter>) -> aws_sdk_dynamodb::Client {
+    let mut b = aws_sdk_dynamodb::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(dynamo_endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"));
+    if let Some(c) = counter {
+        b = b.interceptor(c);
+    }
+    aws_sdk_dynamodb::Client::from_conf(b.build())
+}
+
+/// A fresh table, named uniquely, created from template.yaml.
+pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    desk_local::template::ensure_table(client, &name)
+        .await
+        .unwrap_or_else(|e| panic!("creating {name} in DynamoDB Local at {} failed: {e} — run `make test`", dynamo_endpoint()));
+    name
+}
+
+pub struct Stack {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub issuer: DevIssuer,
+    pub counter: CallCounter,
+    pub store: DynamoStore,
+    pub desk: Desk,
+    pub addr: SocketAddr,
+}
+
+/// An HTTP reply: status, headers, JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        let counter = CallCounter::default();
+        let client = dynamo_client(Some(counter.clone()));
+        let table = fresh_table(&client).await;
+        let store = DynamoStore::new(client, table);
+        let issuer = DevIssuer::new(uuid::Uuid::new_v4().to_string().repeat(2).into_bytes());
+        let desk = Desk::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(SystemClock));
+        let app = App { desk: desk.clone(), auth: Authenticator::Dev(issuer.clone()) };
+        let (addr, _task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind an ephemeral port on loopback");
+        let stack = Stack {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            issuer,
+            counter,
+            store,
+            desk,
+            addr,
+        };
+        stack.seed_directory().await;
+        stack.counter.take();
+        stack
+    }
+
+    async fn seed_directory(&self) {
+        let admin = desk_local::seed::bootstrap_admin(&self.desk, "admin").await.expect("admin");
+        for g in ["support", "billing"] {
+            let input: NewGroup = serde_json::from_value(json!({"id": g, "name": g})).expect("group json");
+            self.desk.create_group(&admin, input).await.expect("group");
+        }
+        for (u, g) in [("alice", "support"), ("bob", "billing")] {
+            let input: NewUser = serde_json::from_value(json!({
+                "id": u, "name": u, "email": format!("{u}@desk.example"), "role": "agent", "groups": [g]
+            }))
+            .expect("user json");
+            self.desk.create_user(&admin, input).await.expect("user");
+        }
+    }
+
+    pub fn token(&self, user: &str) -> String {
+        self.issuer.issue(user, 3600).expect("token")
+    }
+
+    /// Sends a request as `user` (None: no Authorization header).
+    pub async fn call(&self, method: Method, path: &str, user: Option<&str>, body: Option<&Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(u) = user {
+            req = req.bearer_auth(self.token(u));
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.expect("request reaches the local server");
+        Self::reply(resp).await
+    }
+
+    pub async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+        };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, user: &str) -> Reply {
+        self.call(Method::GET, path, Some(user), None).await
+    }
+    pub async fn post(&self, path: &str, user: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(user), Some(&body)).await
+    }
+    pub async fn patch(&self, path: &str, user: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(user), Some(&body)).await
+    }
+    pub async fn put(&self, path: &str, user: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(user), Some(&body)).await
+    }
+    pub async fn delete(&self, path: &str, user: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(user), None).await
+    }
+
+    /// Creates a ticket as admin; returns its number.
+    pub async fn ticket(&self, body: Value) -> u64 {
+        let r = self.post("/tickets", "admin", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["number"].as_u64().expect("number")
+    }
+
+    /// A minimal ticket body with `extra` merged in.
+    pub fn ticket_body(name: &str, extra: Value) -> Value {
+        let mut b = json!({"name": name, "customer": {"email": "carol@example.com", "name": "Carol"}});
+        if let (Some(obj), Some(more)) = (b.as_object_mut(), extra.as_object()) {
+            for (k, v) in more {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        b
+    }
+}
+
+/// Asserts a problem+json refusal with `status`, `code` and (if given) `field`.
+pub fn assert_problem(r: &Reply, status: u16, code: &str, field: Option<&str>) {
+    assert_eq!(r.status.as_u16(), status, "body: {}", r.body);
+    assert_eq!(
+        r.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["code"], code, "{}", r.body);
+    if let Some(f) = field {
+        assert_eq!(r.body["field"], f, "{}", r.body);
+    }
+}
+
+pub fn numbers(r: &Reply) -> Vec<u64> {
+    r.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t["number"].as_u64()).collect())
+        .unwrap_or_default()
+}

@@ -18,7 +18,9 @@ fn backticked(msg: &str) -> Option<&str> {
 }
 
 fn join(path: &str, leaf: &str) -> String {
-    if path.is_empty() || path == "." {
+    if path == leaf || path.ends_with(&format!(".{leaf}")) {
+        path.to_string()
+    } else if path.is_empty() || path == "." {
         leaf.to_string()
     } else {
         format!("{path}.{leaf}")
@@ -50,8 +52,16 @@ pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
             format!("the body must be at most {MAX_BODY_BYTES} bytes"),
         ));
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // Every body is an object; refusing anything else up front also stops serde
+    // from accepting a struct written as an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_json", "the body must be a JSON object").with_field("body"));
+    }
+    // Syntax first (cheap, no allocation), so broken JSON is always `invalid_json`
+    // rather than whatever field error the parser met before the break.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}"))
+            .with_field("body"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(de);

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make test`: every test, against real parts on loopback.
+#   1. DynamoDB Local + moto for the tests (own ports, own state in .dev/test/)
+#   2. cargo test: unit tests and the end-to-end suites (API over HTTP, DynamoDB Local)
+#   3. the served API checked against infra/openapi.yaml with schemathesis
+#   4. template.yaml linted with cfn-lint
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DPORT=${TEST_DYNAMO_PORT:-8100}
+MPORT=${TEST_MOTO_PORT:-5105}
+APORT=${TEST_API_PORT:-3100}
+cleanup() { infra/scripts/stack.sh down test >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+infra/scripts/stack.sh up test "$DPORT" "$MPORT"
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MPORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DPORT"
+export DESK_TEST_DYNAMO="http://127.0.0.1:$DPORT"
+
+echo "== cargo test" >&2
+cargo test --workspace --locked 2>&1
+
+echo "== OpenAPI contract (schemathesis)" >&2
+mkdir -p .dev/test
+export DEV_JWT_SECRET
+DEV_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
+export TABLE_NAME=contract
+target/debug/desk-local create-table
+target/debug/desk-local seed
+infra/scripts/serve.sh test "$APORT"
+infra/scripts/fuzz-api.sh "http://127.0.0.1:$APORT" "$(target/debug/desk-local token admin)"
+
+echo "== template lint (cfn-lint)" >&2
+.venv/bin/cfn-lint template.yaml
+echo "template.yaml: cfn-lint clean" >&2

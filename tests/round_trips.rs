@@ -1,0 +1,98 @@
+//! DynamoDB round trips per operation, counted at the SDK: a list page is one
+//! Query whatever the filters, and nothing ever Scans.
+
+use desk_domain::listing::ListRequest;
+use desk_tests::Stack;
+use serde_json::json;
+
+fn pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_list_page_is_exactly_one_query() {
+    let s = Stack::start().await;
+    for i in 0..12 {
+        let assignee = match i % 3 {
+            0 => json!({"type": "group", "id": "support"}),
+            1 => json!({"type": "user", "id": "bob"}),
+            _ => json!(null),
+        };
+        s.ticket(Stack::ticket_body(&format!("T{i} printer"), json!({"assignee": assignee, "tags": ["t"], "priority": "high"})))
+            .await;
+    }
+    let queries = [
+        "",
+        "status=open",
+        "status=open,waiting",
+        "priority=high,urgent",
+        "assignee=me",
+        "assignee=unassigned",
+        "assignee=group:support",
+        "tag=t",
+        "customer=carol@example.com",
+        "q=printer",
+        "q=printer&status=open&priority=high&tag=t&sort=name&order=asc",
+        "sort=created",
+        "sort=priority",
+        "sort=status",
+        "sort=name",
+        "sort=customer",
+        "sort=assignee",
+        "limit=1",
+    ];
+    for user in ["admin", "alice"] {
+        let caller = s.desk.caller(user).await.unwrap();
+        for q in queries {
+            let req = ListRequest::parse(&pairs(q)).unwrap();
+            s.counter.take();
+            let page = s.desk.list_tickets(&caller, &req).await.unwrap();
+            let calls = s.counter.take();
+            assert_eq!(calls, ["Query"], "{user}: {q}");
+            // Follow the cursor once: still one Query per page.
+            if let Some(c) = page.next_cursor {
+                let mut next = req.clone();
+                next.cursor = Some(c);
+                s.desk.list_tickets(&caller, &next).await.unwrap();
+                assert_eq!(s.counter.take(), ["Query"], "{user}: {q} page 2");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn hot_operations_have_a_known_number_of_round_trips() {
+    let s = Stack::start().await;
+    let n = s.ticket(Stack::ticket_body("Costs", json!({}))).await;
+    s.counter.take();
+    // Each HTTP request first resolves the caller: 1 GetItem.
+    s.get(&format!("/tickets/{n}"), "alice").await;
+    assert_eq!(s.counter.take(), ["GetItem", "GetItem"]);
+
+    s.post("/tickets", "alice", Stack::ticket_body("New", json!({}))).await;
+    assert_eq!(s.counter.take(), ["GetItem", "UpdateItem", "TransactWriteItems"]);
+
+    s.patch(&format!("/tickets/{n}"), "alice", json!({"version": 1, "status": "waiting"})).await;
+    assert_eq!(s.counter.take(), ["GetItem", "GetItem", "TransactWriteItems"]);
+
+    // Assigning checks the assignee exists: one more GetItem.
+    s.patch(&format!("/tickets/{n}"), "alice", json!({"version": 2, "assignee": {"type": "user", "id": "alice"}})).await;
+    assert_eq!(s.counter.take(), ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]);
+
+    s.post(&format!("/tickets/{n}/notes"), "alice", json!({"body": "x"})).await;
+    assert_eq!(s.counter.take(), ["GetItem", "GetItem", "TransactWriteItems"]);
+
+    s.get(&format!("/tickets/{n}/activity"), "alice").await;
+    assert_eq!(s.counter.take(), ["GetItem", "GetItem", "Query"]);
+
+    s.get("/tickets?status=open&q=costs", "alice").await;
+    assert_eq!(s.counter.take(), ["GetItem", "Query"]);
+
+    // A stale edit costs one more read to report the current version.
+    s.patch(&format!("/tickets/{n}"), "alice", json!({"version": 1, "status": "open"})).await;
+    assert_eq!(s.counter.take(), ["GetItem", "GetItem"]);
+}
