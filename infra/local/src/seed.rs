@@ -34,7 +34,14 @@ fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, Desk
     serde_json::from_value(v).map_err(|e| DeskError::invalid("seed", e.to_string()))
 }
 
+/// Everything: the directory, then demo tickets on a fresh table.
 pub async fn demo(desk: &Desk) -> Result<(), DeskError> {
+    let admin = directory(desk).await?;
+    tickets(desk, &admin).await
+}
+
+/// Groups `support` and `billing`; users `admin`, `alice` (support), `bob` (billing).
+pub async fn directory(desk: &Desk) -> Result<Caller, DeskError> {
     let admin = bootstrap_admin(desk, "admin").await?;
     for (id, name) in [("support", "Support"), ("billing", "Billing")] {
         let g: NewGroup = parse(json!({"id": id, "name": name, "description": format!("{name} team")}))?;
@@ -46,6 +53,10 @@ pub async fn demo(desk: &Desk) -> Result<(), DeskError> {
         }))?;
         ignore_existing(desk.create_user(&admin, u).await)?;
     }
+    Ok(admin)
+}
+
+async fn tickets(desk: &Desk, admin: &Caller) -> Result<(), DeskError> {
     // Tickets only on a fresh table.
     if desk.tickets.get_ticket(TicketNumber::new(TicketNumber::FIRST)?).await?.is_some() {
         return Ok(());
@@ -66,10 +77,10 @@ pub async fn demo(desk: &Desk) -> Result<(), DeskError> {
     ];
     for t in tickets {
         let input: NewTicket = parse(t)?;
-        let ticket = desk.create_ticket(&admin, input).await?;
+        let ticket = desk.create_ticket(admin, input).await?;
         if ticket.priority == desk_domain::Priority::Urgent {
             let note: NewNote = parse(json!({"body": "Checked the payment provider: two captures. Refund pending."}))?;
-            desk.add_note(&admin, ticket.number, note).await?;
+            desk.add_note(admin, ticket.number, note).await?;
         }
     }
     Ok(())

@@ -319,3 +319,58 @@ impl TicketStore for DynamoStore {
         Ok(Page { items, next_cursor })
     }
 }
+
+impl DynamoStore {
+    /// Bulk import of existing tickets (migrations, benchmarks): BatchWriteItem in
+    /// batches of 25, retrying unprocessed items. Not a hot path; no activity written.
+    pub async fn import_tickets(&self, tickets: &[Ticket]) -> DeskResult<()> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in tickets.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|t| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(ticket_item(t)?))
+                        .build()
+                        .map_err(|e| DeskError::Storage(e.to_string()))?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<DeskResult<Vec<_>>>()?;
+            for attempt in 0..10u32 {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(storage("BatchWriteItem import"))?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(6))).await;
+            }
+            if !requests.is_empty() {
+                return Err(DeskError::Storage("import: items left unprocessed".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the ticket-number counter (after an import).
+    pub async fn set_ticket_counter(&self, last: u64) -> DeskResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(keys::PK, s(keys::COUNTER_PK))
+            .item(keys::SK, s(keys::TICKET_SK))
+            .item("n", AttributeValue::N(last.to_string()))
+            .send()
+            .await
+            .map_err(storage("PutItem counter"))?;
+        Ok(())
+    }
+}
