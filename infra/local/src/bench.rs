@@ -108,10 +108,11 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     let samples: usize = arg(args, "--samples", "40").parse().map_err(|_| "bad --samples")?;
     let limit = arg(args, "--limit", "25");
 
-    let mut report: Vec<(u64, Vec<(String, Duration, Duration, usize)>)> = Vec::new();
+    let mut report: Vec<(u64, Vec<(String, Duration, Duration, usize, f64)>)> = Vec::new();
     for size in &sizes {
         let table = format!("bench_{size}_{}", uuid::Uuid::new_v4().simple());
-        let store = DynamoStore::from_env(table.clone()).await;
+        let counter = desk_dynamo::CallCounter::default();
+        let store = DynamoStore::from_env_counted(table.clone(), counter.clone()).await;
         desk_local::template::ensure_table(store.client(), &table).await?;
         let app = config::app(store.clone(), Authenticator::ApiGateway { user_claim: "sub".into() });
         let desk: Desk = app.desk.clone();
@@ -124,6 +125,8 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             let req = ListRequest::parse(&pairs(&format!("limit={limit}&{q}"))).map_err(|e| e.to_string())?;
             let mut times = Vec::with_capacity(samples);
             let mut items = 0;
+            counter.take();
+            counter.take_read_capacity();
             for i in 0..samples + 5 {
                 let t = Instant::now();
                 let page = desk.list_tickets(&caller, &req).await.map_err(|e| e.to_string())?;
@@ -133,7 +136,13 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 items = page.items.len();
             }
             times.sort();
-            rows.push((format!("{user:5} {}", if q.is_empty() { "(default view)" } else { q }), percentile(&times, 0.5), percentile(&times, 0.95), items));
+            let calls = counter.take();
+            let rcu = counter.take_read_capacity() / (samples + 5) as f64;
+            if calls.iter().any(|c| *c != "Query") || calls.len() != samples + 5 {
+                return Err(format!("expected one Query per page, saw {calls:?}"));
+            }
+            let name = format!("{user:5} {}", if q.is_empty() { "(default view)" } else { q });
+            rows.push((name, percentile(&times, 0.5), percentile(&times, 0.95), items, rcu));
         }
         report.push((*size, rows));
         store.client().delete_table().table_name(&table).send().await.map_err(|e| e.to_string())?;
@@ -141,10 +150,10 @@ pub async fn run(args: &[String]) -> Result<(), String> {
 
     let mut out = String::from("\nList page (limit ");
     out.push_str(&limit);
-    out.push_str("), one Query per page, DynamoDB Local\n");
+    out.push_str("), one Query per page (checked), DynamoDB Local; RCU = read capacity per page\n");
     out.push_str(&format!("{:55}", "scenario"));
     for (size, _) in &report {
-        out.push_str(&format!(" | {:>8} p50  p95  items", size));
+        out.push_str(&format!(" | {:>8}: p50     p95   items  RCU", size));
     }
     if report.len() == 2 {
         out.push_str(" | p50 ratio");
@@ -153,8 +162,14 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     for (i, (name, ..)) in report[0].1.iter().enumerate() {
         out.push_str(&format!("{name:55}"));
         for (_, rows) in &report {
-            let (_, p50, p95, items) = &rows[i];
-            out.push_str(&format!(" | {:>6.1}ms {:>5.1}ms {:>5}", p50.as_secs_f64() * 1e3, p95.as_secs_f64() * 1e3, items));
+            let (_, p50, p95, items, rcu) = &rows[i];
+            out.push_str(&format!(
+                " | {:>7.1}ms {:>6.1}ms {:>5} {:>5.1}",
+                p50.as_secs_f64() * 1e3,
+                p95.as_secs_f64() * 1e3,
+                items,
+                rcu
+            ));
         }
         if report.len() == 2 {
             let ratio = report[1].1[i].1.as_secs_f64() / report[0].1[i].1.as_secs_f64();

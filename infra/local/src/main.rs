@@ -2,6 +2,7 @@
 //!
 //!   desk-local create-table            create $TABLE_NAME from template.yaml (if missing)
 //!   desk-local seed                    demo users, groups and tickets
+//!   desk-local bootstrap-admin ID      the first administrator (for a real deployment)
 //!   desk-local serve [--port 3000]     serve the API handler on 127.0.0.1
 //!   desk-local token USER [--ttl SECS] print a development bearer token
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
@@ -29,6 +30,14 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let store = DynamoStore::from_env(table()).await;
             let created = desk_local::template::ensure_table(store.client(), &table()).await?;
             tracing::info!(table = %table(), created, "table ready");
+            Ok(())
+        }
+        "bootstrap-admin" => {
+            let id = args.get(1).ok_or("usage: desk-local bootstrap-admin USER_ID")?;
+            let store = DynamoStore::from_env(table()).await;
+            let app = config::app(store, Authenticator::ApiGateway { user_claim: "sub".into() });
+            desk_local::seed::bootstrap_admin(&app.desk, id).await.map_err(|e| format!("bootstrap-admin: {e}"))?;
+            tracing::info!(table = %table(), user = %id, "administrator ready");
             Ok(())
         }
         "seed" => {
@@ -60,7 +69,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             writeln!(std::io::stdout(), "{token}").map_err(|e| e.to_string())
         }
         "bench-list" => bench::run(&args[1..]).await,
-        _ => Err("usage: desk-local create-table | seed | serve [--port N] | token USER [--ttl S] | bench-list".into()),
+        _ => Err("usage: desk-local create-table | seed | bootstrap-admin ID | serve [--port N] | token USER [--ttl S] | bench-list".into()),
     }
 }
 

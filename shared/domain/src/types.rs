@@ -162,41 +162,40 @@ fn parse_slug(raw: &str, what: &str) -> Result<String, FieldError> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(String);
+/// Declares a directory id newtype over a slug.
+macro_rules! slug_id {
+    ($(#[$m:meta])* $name:ident, $what:literal) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
 
-impl UserId {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        parse_slug(raw, "user").map(Self)
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, FieldError> {
+                parse_slug(raw, $what).map(Self)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        string_serde!($name);
+    };
 }
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-string_serde!(UserId);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct GroupId(String);
-
-impl GroupId {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        parse_slug(raw, "group").map(Self)
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-impl fmt::Display for GroupId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-string_serde!(GroupId);
+slug_id!(
+    /// A user's id; also the value of the token claim that identifies them.
+    UserId,
+    "user"
+);
+slug_id!(
+    /// A group's id.
+    GroupId,
+    "group"
+);
 
 /// A tag: trimmed, lowercased, 1-50 characters, no control characters or commas.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

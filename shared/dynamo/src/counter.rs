@@ -15,12 +15,18 @@ use aws_sdk_dynamodb::operation::{
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter {
     calls: Arc<Mutex<Vec<&'static str>>>,
+    capacity: Arc<Mutex<f64>>,
 }
 
 impl CallCounter {
     /// Operation names since the last `take`, in order.
     pub fn take(&self) -> Vec<&'static str> {
         self.calls.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default()
+    }
+
+    /// Read capacity units reported by Query responses since the last call.
+    pub fn take_read_capacity(&self) -> f64 {
+        self.capacity.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default()
     }
 }
 
@@ -64,10 +70,19 @@ impl Intercept for CallCounter {
 
     fn read_after_execution(
         &self,
-        _context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        let units = context
+            .output_or_error()
+            .and_then(|r| r.ok())
+            .and_then(|o| o.downcast_ref::<aws_sdk_dynamodb::operation::query::QueryOutput>())
+            .and_then(|q| q.consumed_capacity())
+            .and_then(|c| c.capacity_units());
+        if let (Some(units), Ok(mut total)) = (units, self.capacity.lock()) {
+            *total += units;
+        }
         Ok(())
     }
 }

@@ -38,16 +38,15 @@ fn put(table: &str, item: Item, condition: Option<&str>) -> DeskResult<TransactW
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// Which transaction items failed their condition, if that is why it was cancelled.
-fn failed_conditions(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> Option<Vec<bool>> {
+/// Whether a transaction was cancelled because its first item's condition failed
+/// (the ticket item, by convention of every transaction here).
+fn first_condition_failed(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> bool {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => Some(
-            tc.cancellation_reasons()
-                .iter()
-                .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                .collect(),
-        ),
-        _ => None,
+        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
+            .cancellation_reasons()
+            .first()
+            .is_some_and(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
     }
 }
 
@@ -208,11 +207,9 @@ impl TicketStore for DynamoStore {
     }
 
     async fn update_ticket(&self, ticket: &Ticket, expected_version: u64, entry: &ActivityEntry) -> DeskResult<()> {
-        let mut ticket_put = ticket_item(ticket)?;
-        // Condition values travel with the Put.
         let put_item = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(std::mem::take(&mut ticket_put)))
+            .set_item(Some(ticket_item(ticket)?))
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
@@ -227,7 +224,7 @@ impl TicketStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => {
+            Err(e) if first_condition_failed(&e) => {
                 let current = self.get_ticket(ticket.number).await?;
                 match current {
                     Some(t) => Err(DeskError::VersionConflict { current: t.version }),
@@ -259,9 +256,7 @@ impl TicketStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if failed_conditions(&e).is_some_and(|f| f.first() == Some(&true)) => {
-                Err(DeskError::NotFound { what: "ticket" })
-            }
+            Err(e) if first_condition_failed(&e) => Err(DeskError::NotFound { what: "ticket" }),
             Err(e) => Err(storage("TransactWriteItems add note")(e)),
         }
     }
@@ -294,6 +289,8 @@ impl TicketStore for DynamoStore {
             .expression_attribute_values(":ipk", s(plan.partition.clone()))
             .scan_index_forward(plan.forward)
             .limit(budget as i32)
+            // Free to ask for; logged below so the cost of every page is visible.
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .set_exclusive_start_key(start);
         if !filter.clauses.is_empty() {
             request = request.filter_expression(filter.clauses.join(" AND "));
@@ -305,6 +302,13 @@ impl TicketStore for DynamoStore {
             }
         }
         let out = request.send().await.map_err(storage("Query list"))?;
+        tracing::debug!(
+            index = plan.index.name,
+            evaluated = out.scanned_count(),
+            matched = out.count(),
+            rcu = out.consumed_capacity().and_then(|c| c.capacity_units()),
+            "list page"
+        );
         let mut raw = out.items.unwrap_or_default();
         let next_cursor = if raw.len() > q.limit {
             // More matched than the page holds: resume right after the last one shown.
