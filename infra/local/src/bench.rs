@@ -108,7 +108,9 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     let samples: usize = arg(args, "--samples", "40").parse().map_err(|_| "bad --samples")?;
     let limit = arg(args, "--limit", "25");
 
-    let mut report: Vec<(u64, Vec<(String, Duration, Duration, usize, f64)>)> = Vec::new();
+    // Load every size first, then measure them interleaved, page by page, so
+    // that whatever else the machine is doing affects all sizes alike.
+    let mut tables = Vec::new();
     for size in &sizes {
         let table = format!("bench_{size}_{}", uuid::Uuid::new_v4().simple());
         let counter = desk_dynamo::CallCounter::default();
@@ -119,33 +121,44 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         desk_local::seed::directory(&desk).await.map_err(|e| e.to_string())?;
         let took = load(&store, *size).await?;
         eprintln!("loaded {size} tickets into {table} in {:.1}s", took.as_secs_f64());
-        let mut rows = Vec::new();
-        for (user, q) in SCENARIOS {
-            let caller = desk.caller(user).await.map_err(|e| e.to_string())?;
-            let req = ListRequest::parse(&pairs(&format!("limit={limit}&{q}"))).map_err(|e| e.to_string())?;
-            let mut times = Vec::with_capacity(samples);
-            let mut items = 0;
+        tables.push((*size, store, counter, desk));
+    }
+
+    let mut report: Vec<(u64, Vec<(String, Duration, Duration, usize, f64)>)> =
+        sizes.iter().map(|s| (*s, Vec::new())).collect();
+    for (user, q) in SCENARIOS {
+        let req = ListRequest::parse(&pairs(&format!("limit={limit}&{q}"))).map_err(|e| e.to_string())?;
+        let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); tables.len()];
+        let mut items = vec![0; tables.len()];
+        let mut callers = Vec::new();
+        for (_, _, counter, desk) in &tables {
+            callers.push(desk.caller(user).await.map_err(|e| e.to_string())?);
             counter.take();
             counter.take_read_capacity();
-            for i in 0..samples + 5 {
+        }
+        for round in 0..samples + 5 {
+            for (i, (_, _, _, desk)) in tables.iter().enumerate() {
                 let t = Instant::now();
-                let page = desk.list_tickets(&caller, &req).await.map_err(|e| e.to_string())?;
-                if i >= 5 {
-                    times.push(t.elapsed());
+                let page = desk.list_tickets(&callers[i], &req).await.map_err(|e| e.to_string())?;
+                if round >= 5 {
+                    times[i].push(t.elapsed());
                 }
-                items = page.items.len();
+                items[i] = page.items.len();
             }
-            times.sort();
+        }
+        let name = format!("{user:5} {}", if q.is_empty() { "(default view)" } else { q });
+        for (i, (_, _, counter, _)) in tables.iter().enumerate() {
             let calls = counter.take();
-            let rcu = counter.take_read_capacity() / (samples + 5) as f64;
             if calls.iter().any(|c| *c != "Query") || calls.len() != samples + 5 {
                 return Err(format!("expected one Query per page, saw {calls:?}"));
             }
-            let name = format!("{user:5} {}", if q.is_empty() { "(default view)" } else { q });
-            rows.push((name, percentile(&times, 0.5), percentile(&times, 0.95), items, rcu));
+            let rcu = counter.take_read_capacity() / (samples + 5) as f64;
+            times[i].sort();
+            report[i].1.push((name.clone(), percentile(&times[i], 0.5), percentile(&times[i], 0.95), items[i], rcu));
         }
-        report.push((*size, rows));
-        store.client().delete_table().table_name(&table).send().await.map_err(|e| e.to_string())?;
+    }
+    for (_, store, _, _) in &tables {
+        store.client().delete_table().table_name(store.table()).send().await.map_err(|e| e.to_string())?;
     }
 
     let mut out = String::from("\nList page (limit ");
