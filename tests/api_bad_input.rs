@@ -191,3 +191,34 @@ async fn unknown_ids_are_404_and_malformed_ticket_ids_are_400() {
     assert_problem(&r, 405, "method_not_allowed", None);
     assert_eq!(r.headers["allow"], "GET, POST");
 }
+
+/// Re-encodes a cursor with one key value changed (cursors are unsigned base64 JSON).
+fn tampered(cursor: &str, key: &str, value: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let mut c: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    c["k"][key] = json!(value);
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap())
+}
+
+#[tokio::test]
+async fn edited_cursors_are_400_not_an_outage() {
+    let s = Stack::start().await;
+    let n = s.ticket(Stack::ticket_body("Cursor", json!({}))).await;
+    for i in 0..3 {
+        s.ticket(Stack::ticket_body(&format!("More {i}"), json!({}))).await;
+        s.post(&format!("/tickets/{n}/notes"), "admin", json!({"body": format!("n{i}")})).await;
+    }
+    let page = s.get("/tickets?limit=1", "admin").await;
+    let c = page.body["next_cursor"].as_str().unwrap().to_string();
+    for (key, value) in [("lpk", "X"), ("pk", "USERS"), ("sk", "USER#alice"), ("k_updated", "")] {
+        let r = s.get(&format!("/tickets?limit=1&cursor={}", tampered(&c, key, value)), "admin").await;
+        assert_problem(&r, 400, "invalid_cursor", Some("cursor"));
+    }
+    let notes = s.get(&format!("/tickets/{n}/notes?limit=1"), "admin").await;
+    let c = notes.body["next_cursor"].as_str().unwrap().to_string();
+    for (key, value) in [("pk", "TICKET#1"), ("sk", "ACT#x"), ("sk", "TICKET")] {
+        let r = s.get(&format!("/tickets/{n}/notes?limit=1&cursor={}", tampered(&c, key, value)), "admin").await;
+        assert_problem(&r, 400, "invalid_cursor", Some("cursor"));
+    }
+}

@@ -231,3 +231,19 @@ async fn paging_visits_every_ticket_exactly_once_and_cursors_are_bound_to_their_
     let garbage = s.get("/tickets?cursor=abc", "admin").await;
     assert_problem(&garbage, 400, "invalid_cursor", Some("cursor"));
 }
+
+#[tokio::test]
+async fn a_ticket_keeps_an_assignee_deleted_since_and_other_edits_still_work() {
+    let s = Stack::start().await;
+    let r = s.post("/users", "admin", json!({"id": "temp", "name": "Temp", "email": "temp@desk.example", "role": "agent"})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let n = s.ticket(Stack::ticket_body("Orphan", json!({"assignee": {"type": "user", "id": "temp"}}))).await;
+    assert_eq!(s.delete("/users/temp", "admin").await.status, StatusCode::NO_CONTENT);
+    let r = s
+        .patch(&format!("/tickets/{n}"), "admin", json!({"version": 1, "assignee": {"type": "user", "id": "temp"}, "priority": "high"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Assigning anew to someone who does not exist is still refused.
+    let r = s.patch(&format!("/tickets/{n}"), "admin", json!({"version": 2, "assignee": {"type": "user", "id": "ghost"}})).await;
+    assert_problem(&r, 400, "invalid_field", Some("assignee"));
+}

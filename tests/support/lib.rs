@@ -5,13 +5,14 @@
 //! Needs DynamoDB Local; `make test` starts one and sets `DESK_TEST_DYNAMO`.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use desk_api::{App, Authenticator, DevIssuer};
 use desk_domain::directory::{NewGroup, NewUser};
-use desk_domain::{Desk, SystemClock};
+use desk_domain::Desk;
 use desk_dynamo::{CallCounter, DynamoStore};
+use desk_jobs::mailer::Mailer;
+use desk_local::provision::Resources;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -20,6 +21,23 @@ pub use serde_json;
 /// DynamoDB Local's endpoint: `DESK_TEST_DYNAMO`, default `http://127.0.0.1:8100`.
 pub fn dynamo_endpoint() -> String {
     std::env::var("DESK_TEST_DYNAMO").unwrap_or_else(|_| "http://127.0.0.1:8100".into())
+}
+
+/// moto's endpoint (S3, SQS, SES, EventBridge): `DESK_TEST_MOTO`, default `http://127.0.0.1:5105`.
+pub fn moto_endpoint() -> String {
+    std::env::var("DESK_TEST_MOTO").unwrap_or_else(|_| "http://127.0.0.1:5105".into())
+}
+
+/// SDK configuration for moto.
+pub fn moto_config() -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(moto_endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::new(
+            "local", "local", None, None, "tests",
+        )))
+        .build()
 }
 
 pub fn dynamo_client(counter: Option<CallCounter>) -> aws_sdk_dynamodb::Client {
@@ -44,6 +62,9 @@ pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
 }
 
 pub struct Stack {
+    pub mailer: Mailer,
+    pub resources: Resources,
+    pub sqs: aws_sdk_sqs::Client,
     pub base: String,
     pub http: reqwest::Client,
     pub issuer: DevIssuer,
@@ -66,14 +87,23 @@ impl Stack {
         let counter = CallCounter::default();
         let client = dynamo_client(Some(counter.clone()));
         let table = fresh_table(&client).await;
-        let store = DynamoStore::new(client, table);
+        let store = DynamoStore::new(client, table.clone());
         let issuer = DevIssuer::new(uuid::Uuid::new_v4().to_string().repeat(2).into_bytes());
-        let desk = Desk::new(Arc::new(store.clone()), Arc::new(store.clone()), Arc::new(SystemClock));
+        let aws = moto_config();
+        let resources = desk_local::provision::provision(&aws, &table, "support@desk.example")
+            .await
+            .unwrap_or_else(|e| panic!("provisioning on moto at {} failed: {e} — run `make test`", moto_endpoint()));
+        let config = desk_local::local_config(&table, Some(&resources)).expect("config");
+        let wired = desk_runtime::assemble(&config, store.clone(), &aws);
+        let desk = wired.desk;
         let app = App { desk: desk.clone(), auth: Authenticator::Dev(issuer.clone()) };
         let (addr, _task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind an ephemeral port on loopback");
         let stack = Stack {
+            mailer: wired.mailer,
+            resources,
+            sqs: aws_sdk_sqs::Client::new(&aws),
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
             issuer,
@@ -186,4 +216,68 @@ pub fn numbers(r: &Reply) -> Vec<u64> {
         .as_array()
         .map(|a| a.iter().filter_map(|t| t["number"].as_u64()).collect())
         .unwrap_or_default()
+}
+
+impl Stack {
+    /// Runs the mailer over whatever the outbox holds (as the SQS event source would).
+    pub async fn drain_outbox(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let n = desk_local::workers::drain_outbox_once(&self.sqs, &self.resources.outbox_url, &self.mailer, 0)
+                .await
+                .expect("outbox reachable");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// Every event the bus delivered to the inspection queue so far (detail-type, detail).
+    pub async fn events(&self) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        loop {
+            let r = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.resources.events_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("events queue");
+            let msgs = r.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                return out;
+            }
+            for m in msgs {
+                let v: Value = serde_json::from_str(m.body.as_deref().unwrap_or("null")).unwrap_or(Value::Null);
+                out.push((v["detail-type"].as_str().unwrap_or("").to_string(), v["detail"].clone()));
+                if let Some(h) = m.receipt_handle {
+                    let _ = self.sqs.delete_message().queue_url(&self.resources.events_url).receipt_handle(h).send().await;
+                }
+            }
+        }
+    }
+}
+
+/// Messages moto's SES recorded as sent, to `to` (raw MIME text of each).
+pub async fn sent_mail_to(to: &str) -> Vec<String> {
+    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
+        .await
+        .expect("moto reachable")
+        .json()
+        .await
+        .expect("moto data json");
+    let mut out = Vec::new();
+    for kind in ["RawMessage", "Message"] {
+        if let Some(list) = data["ses"][kind].as_array() {
+            for m in list {
+                let text = m.to_string();
+                if text.contains(to) {
+                    out.push(m["raw_data"].as_str().map(str::to_string).unwrap_or(text));
+                }
+            }
+        }
+    }
+    out
 }

@@ -3,23 +3,15 @@
 
 use std::convert::Infallible;
 
-use desk_api::config;
-use desk_dynamo::DynamoStore;
+use desk_api::{config, App};
+use desk_runtime::{wire, Config};
 use lambda_http::{service_fn, Error, Request};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_current_span(true)
-        .without_time() // CloudWatch stamps every line
-        .init();
-
-    let table = config::table_name()?;
-    let auth = config::authenticator()?;
-    let store = DynamoStore::from_env(table).await;
-    let app = config::app(store, auth);
+    desk_runtime::init_lambda_logs();
+    let wired = wire(&Config::from_env()?).await;
+    let app = App { desk: wired.desk, auth: config::authenticator()? };
 
     lambda_http::run(service_fn(|req: Request| {
         let app = &app;

@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use desk_api::config;
-use desk_api::Authenticator;
 use desk_domain::listing::ListRequest;
 use desk_domain::ticket::{Assignee, Customer, Ticket};
 use desk_domain::{Desk, EmailAddress, GroupId, Priority, Source, Status, Tags, TicketNumber, UserId};
@@ -116,8 +114,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         let counter = desk_dynamo::CallCounter::default();
         let store = DynamoStore::from_env_counted(table.clone(), counter.clone()).await;
         desk_local::template::ensure_table(store.client(), &table).await?;
-        let app = config::app(store.clone(), Authenticator::ApiGateway { user_claim: "sub".into() });
-        let desk: Desk = app.desk.clone();
+        let desk: Desk = desk_runtime::wire_with(&desk_local::local_config(&table, None)?, store.clone()).await.desk;
         desk_local::seed::directory(&desk).await.map_err(|e| e.to_string())?;
         let took = load(&store, *size).await?;
         eprintln!("loaded {size} tickets into {table} in {:.1}s", took.as_secs_f64());

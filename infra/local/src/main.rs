@@ -12,11 +12,16 @@ mod bench;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use desk_api::{config, Authenticator, DevIssuer};
+use desk_api::{App, Authenticator, DevIssuer};
 use desk_dynamo::DynamoStore;
+use desk_local::local_config;
 
 fn table() -> String {
     std::env::var("TABLE_NAME").unwrap_or_else(|_| "desk".into())
+}
+
+fn desk_address() -> String {
+    std::env::var("DESK_ADDRESS").unwrap_or_else(|_| "support@desk.example".into())
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -34,28 +39,32 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         }
         "bootstrap-admin" => {
             let id = args.get(1).ok_or("usage: desk-local bootstrap-admin USER_ID")?;
-            let store = DynamoStore::from_env(table()).await;
-            let app = config::app(store, Authenticator::ApiGateway { user_claim: "sub".into() });
-            desk_local::seed::bootstrap_admin(&app.desk, id).await.map_err(|e| format!("bootstrap-admin: {e}"))?;
+            let wired = desk_runtime::wire(&local_config(&table(), None)?).await;
+            desk_local::seed::bootstrap_admin(&wired.desk, id).await.map_err(|e| format!("bootstrap-admin: {e}"))?;
             tracing::info!(table = %table(), user = %id, "administrator ready");
             Ok(())
         }
         "seed" => {
-            let store = DynamoStore::from_env(table()).await;
-            let app = config::app(store, Authenticator::ApiGateway { user_claim: "sub".into() });
-            desk_local::seed::demo(&app.desk).await.map_err(|e| format!("seed: {e}"))?;
+            let wired = desk_runtime::wire(&local_config(&table(), None)?).await;
+            desk_local::seed::demo(&wired.desk).await.map_err(|e| format!("seed: {e}"))?;
             tracing::info!("demo data ready");
             Ok(())
         }
         "serve" => {
             let port: u16 = flag(&args, "--port").unwrap_or_else(|| "3000".into()).parse().map_err(|_| "bad --port")?;
             let secret = desk_local::dev_secret()?;
-            let store = DynamoStore::from_env(table()).await;
-            let app = config::app(store, Authenticator::Dev(DevIssuer::new(secret.into_bytes())));
+            let aws = aws_config::load_from_env().await;
+            let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
+            let resources = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
+            let wired = desk_runtime::wire(&local_config(&table(), Some(&resources))?).await;
+            let expire_every: u64 = std::env::var("EXPIRE_EVERY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+            let _outbox = desk_local::workers::spawn_outbox(aws_sdk_sqs::Client::new(&aws), resources.outbox_url.clone(), wired.mailer);
+            let _expiry = desk_local::workers::spawn_expiry(wired.desk.clone(), std::time::Duration::from_secs(expire_every));
+            let app = App { desk: wired.desk, auth: Authenticator::Dev(DevIssuer::new(secret.into_bytes())) };
             let (addr, task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], port)))
                 .await
                 .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;
-            tracing::info!(%addr, "API listening");
+            tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer and expiry running");
             task.await.map_err(|e| e.to_string())
         }
         "token" => {

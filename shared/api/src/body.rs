@@ -128,3 +128,13 @@ pub fn no_query(req: &Request) -> Result<(), Problem> {
         None => Ok(()),
     }
 }
+
+/// Whether the request has no body (or only white space).
+pub fn is_empty(req: &Request) -> bool {
+    match req.body() {
+        Body::Empty => true,
+        Body::Text(t) => t.trim().is_empty(),
+        Body::Binary(b) => b.iter().all(u8::is_ascii_whitespace),
+        _ => true,
+    }
+}

@@ -1,11 +1,6 @@
 //! Configuration from environment variables (set in `template.yaml`, or by `make dev`).
 
-use std::sync::Arc;
-
-use desk_domain::{Desk, DirectoryStore, SystemClock, TicketStore};
-
 use crate::auth::{Authenticator, DevIssuer};
-use crate::App;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -17,11 +12,6 @@ pub enum ConfigError {
 
 fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// `TABLE_NAME`, required.
-pub fn table_name() -> Result<String, ConfigError> {
-    var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))
 }
 
 /// `AUTH_MODE=apigateway` (default; claims from the HTTP API's JWT authorizer, user
@@ -41,10 +31,4 @@ pub fn authenticator() -> Result<Authenticator, ConfigError> {
         }
         other => Err(ConfigError::Invalid("AUTH_MODE", format!("unknown mode {other:?}; use apigateway or dev"))),
     }
-}
-
-/// The app over one store that implements both ports.
-pub fn app<S: TicketStore + DirectoryStore + Clone + 'static>(store: S, auth: Authenticator) -> App {
-    let desk = Desk::new(Arc::new(store.clone()), Arc::new(store), Arc::new(SystemClock));
-    App { desk, auth }
 }

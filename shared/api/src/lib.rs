@@ -7,6 +7,7 @@ pub mod body;
 pub mod config;
 pub mod problem;
 mod routes;
+mod routes_cases;
 
 use desk_domain::Desk;
 use http::{HeaderValue, StatusCode};
@@ -87,6 +88,11 @@ pub fn problem_response(p: &Problem) -> Response<Body> {
     if p.status == 401 {
         resp.headers_mut()
             .insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(secs) = p.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(http::header::RETRY_AFTER, v);
+        }
     }
     resp
 }

@@ -17,6 +17,12 @@ pub struct Problem {
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// For `illegal_transition`: the service case's status now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<String>,
+    /// For `rate_limited`: seconds until the next window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -29,6 +35,8 @@ impl Problem {
             detail: detail.into(),
             field: None,
             current_version: None,
+            current_status: None,
+            retry_after: None,
         }
     }
 
@@ -90,6 +98,16 @@ impl From<DeskError> for Problem {
                 "cursor is not one this API returned for the same query",
             )
             .with_field("cursor"),
+            DeskError::IllegalTransition { current, message } => {
+                let mut p = Problem::new(StatusCode::CONFLICT, "illegal_transition", message);
+                p.current_status = Some(current);
+                p
+            }
+            DeskError::RateLimited { retry_after } => {
+                let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down");
+                p.retry_after = Some(retry_after);
+                p
+            }
             DeskError::Storage(msg) => {
                 tracing::error!(error = %msg, "storage failure");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "storage is unavailable; try again")

@@ -12,9 +12,9 @@ use crate::body::{json, no_query, page_request, query_pairs};
 use crate::problem::Problem;
 use crate::{App, Reply};
 
-type Res = Result<Reply, Problem>;
+pub(crate) type Res = Result<Reply, Problem>;
 
-fn ticket_number(raw: &str) -> Result<TicketNumber, Problem> {
+pub(crate) fn ticket_number(raw: &str) -> Result<TicketNumber, Problem> {
     TicketNumber::parse(raw).map_err(|e| Problem::invalid_field(FieldError::new("id", e.message)))
 }
 
@@ -27,12 +27,12 @@ fn group_id(raw: &str) -> Result<GroupId, Problem> {
     GroupId::parse(raw).map_err(|_| Problem::not_found("group"))
 }
 
-fn method_not_allowed(allowed: &str) -> Problem {
+pub(crate) fn method_not_allowed(allowed: &str) -> Problem {
     Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("allowed methods: {allowed}"))
 }
 
 /// Which methods a path supports; `None` for unknown paths.
-fn allowed(segments: &[&str]) -> Option<&'static str> {
+pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
     Some(match segments {
         ["me"] => "GET",
         ["tickets"] => "GET, POST",
@@ -40,7 +40,13 @@ fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["tickets", _, "activity"] => "GET",
         ["tickets", _, "notes"] => "GET, POST",
         ["users"] | ["groups"] => "GET, POST",
-        ["users", _] | ["groups", _] => "GET, PUT, DELETE",
+        ["users", _] | ["groups", _] | ["modules", _] => "GET, PUT, DELETE",
+        ["tickets", _, "sessions"] => "POST",
+        ["modules"] => "GET, POST",
+        ["service-cases"] => "GET, POST, DELETE",
+        ["service-cases", _] => "GET, DELETE",
+        ["service-cases", _, "close"] | ["service-cases", _, "connect"] => "POST",
+        ["public", "modules", _, "cases"] | ["public", "cases", _, "events"] => "POST",
         _ => return None,
     })
 }
@@ -54,8 +60,15 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     if !allow.split(", ").any(|m| m == method.as_str()) {
         return Err(method_not_allowed(allow));
     }
+    if segments.first() == Some(&"public") {
+        // The customer side: no agent login; each route authenticates and limits itself.
+        return crate::routes_cases::public(app, req, &segments).await;
+    }
     let subject = app.auth.subject(req)?;
     let caller = app.desk.caller(&subject).await?;
+    if matches!(segments.first(), Some(&"service-cases") | Some(&"modules")) || segments.get(2) == Some(&"sessions") {
+        return crate::routes_cases::route(app, req, &caller, &method, &segments).await;
+    }
     route(app, req, &caller, &method, &segments).await
 }
 

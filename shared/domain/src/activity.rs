@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::types::UserId;
+use crate::session::{CaseStatus, SessionCode};
 use crate::ticket::FieldChange;
 use crate::types::{Source, TicketNumber};
 
@@ -14,6 +15,8 @@ use crate::types::{Source, TicketNumber};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
     User { id: String },
+    /// The customer, through their QuickSupport module.
+    Customer,
     System,
 }
 
@@ -29,6 +32,12 @@ pub enum ActivityKind {
     TicketCreated { source: Source },
     FieldsChanged { changes: Vec<FieldChange> },
     NoteAdded { note_id: String, excerpt: String },
+    /// A remote-support session was created; the join link can be copied from here.
+    SessionCreated { code: SessionCode, join_link: String, assignee: Option<UserId> },
+    SessionChanged { code: SessionCode, from: CaseStatus, to: CaseStatus },
+    SessionDeleted { code: SessionCode },
+    /// An email the desk sent (`message_id` as the mail service returned it).
+    EmailSent { mail_id: String, to: Vec<String>, subject: String, message_id: String, purpose: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

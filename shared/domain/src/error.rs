@@ -46,6 +46,11 @@ pub enum DeskError {
     Conflict { code: &'static str, message: String },
     #[error("invalid cursor")]
     InvalidCursor,
+    /// A service-case event that the case's current state does not allow.
+    #[error("{message}")]
+    IllegalTransition { current: String, message: String },
+    #[error("too many requests; retry in {retry_after} s")]
+    RateLimited { retry_after: u32 },
     #[error("storage: {0}")]
     Storage(String),
 }

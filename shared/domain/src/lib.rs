@@ -4,12 +4,17 @@
 
 pub mod access;
 pub mod activity;
+pub mod cases;
 pub mod directory;
 pub mod error;
 pub mod listing;
+pub mod module;
 pub mod note;
+pub mod outbound;
 pub mod ports;
+pub mod random;
 pub mod service;
+pub mod session;
 pub mod ticket;
 pub mod types;
 
@@ -20,6 +25,6 @@ pub use error::{DeskError, DeskResult, FieldError};
 pub use listing::{ListRequest, Order, Page, SortKey, TicketQuery};
 pub use note::Note;
 pub use ports::{Clock, DirectoryStore, PageRequest, SystemClock, TicketStore};
-pub use service::Desk;
+pub use service::{Desk, Settings};
 pub use ticket::{Assignee, Customer, Ticket};
 pub use types::*;

@@ -40,6 +40,8 @@ pub trait TicketStore: Send + Sync {
     async fn list_activity(&self, number: TicketNumber, page: &PageRequest) -> DeskResult<Page<ActivityEntry>>;
     /// One page of the list view. Exactly 1 Query, never a Scan.
     async fn list_tickets(&self, query: &TicketQuery) -> DeskResult<Page<Ticket>>;
+    /// Appends an entry to a ticket's log (events that change no ticket field). 1 round trip.
+    async fn append_activity(&self, entry: &ActivityEntry) -> DeskResult<()>;
 }
 
 #[async_trait]
@@ -72,4 +74,73 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+}
+
+use crate::module::Module;
+use crate::session::{CaseStatus, ServiceCase, SessionCode};
+
+/// A stored case with the hash of its public secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCase {
+    pub case: ServiceCase,
+    pub secret_hash: String,
+}
+
+/// Service Queue filters, narrowed to what the caller may see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseQuery {
+    /// Agents: only cases assigned to them, unassigned, or created by them.
+    pub visible_to: Option<UserId>,
+    pub statuses: Vec<CaseStatus>,
+    /// `Some(None)`: unassigned only.
+    pub assignee: Option<Option<UserId>>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Creates a case. A ticket case also takes its ticket's one live-case slot
+    /// and logs `entry`, atomically. `AlreadyExists` if the code is taken;
+    /// `Conflict { code: "live_session_exists" }` if the ticket has a live case. 1 round trip.
+    async fn create_case(&self, case: &ServiceCase, secret_hash: &str, entry: Option<&ActivityEntry>) -> DeskResult<()>;
+    /// 1 round trip.
+    async fn get_case(&self, code: &SessionCode) -> DeskResult<Option<StoredCase>>;
+    /// Stores `next` if the stored version is still `expected_version`, logs `entry`
+    /// and, when `next` is final, frees the ticket's live-case slot — atomically.
+    /// `VersionConflict` otherwise. 1 round trip.
+    async fn transition(&self, next: &StoredCase, expected_version: u64, entry: Option<&ActivityEntry>) -> DeskResult<()>;
+    /// One page of the Service Queue, newest first. 1 Query.
+    async fn list_cases(&self, query: &CaseQuery) -> DeskResult<Page<ServiceCase>>;
+    /// Live cases whose 24-hour mark is at or before `now`, oldest first. Reads only
+    /// due cases (a sparse index), never the whole queue. 1 Query per `limit`.
+    async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> DeskResult<Vec<StoredCase>>;
+    /// Deletes the case (freeing its ticket's slot if it held it) and logs `entry`. 1 round trip.
+    async fn delete_case(&self, case: &ServiceCase, entry: Option<&ActivityEntry>) -> DeskResult<bool>;
+}
+
+#[async_trait]
+pub trait ModuleStore: Send + Sync {
+    async fn get_module(&self, id: &str) -> DeskResult<Option<Module>>;
+    async fn create_module(&self, module: &Module) -> DeskResult<()>;
+    async fn replace_module(&self, module: &Module) -> DeskResult<()>;
+    async fn delete_module(&self, id: &str) -> DeskResult<bool>;
+    async fn list_modules(&self) -> DeskResult<Vec<Module>>;
+}
+
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one hit on `key` in the current window of `window_seconds`; false
+    /// when `limit` hits were already counted there. 1 round trip.
+    async fn allow(&self, key: &str, limit: u32, window_seconds: u32, now: DateTime<Utc>) -> DeskResult<bool>;
+}
+
+/// Randomness, injectable for tests.
+pub trait Random: Send + Sync {
+    /// A number in 0 ..= 999_999_999 for a session code.
+    fn code_number(&self) -> u32;
+    /// A URL-safe secret of at least 128 bits.
+    fn secret(&self) -> String;
+    /// A URL-safe lowercase id of `len` characters.
+    fn id(&self, len: usize) -> String;
 }

@@ -9,22 +9,38 @@ use crate::directory::{Group, GroupUpdate, NewGroup, NewUser, User, UserUpdate};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::{ListRequest, Page};
 use crate::note::{excerpt, NewNote, Note};
-use crate::ports::{Clock, DirectoryStore, PageRequest, TicketStore};
+use crate::outbound::{EventBus, Outbox};
+use crate::ports::{CaseStore, Clock, DirectoryStore, ModuleStore, PageRequest, Random, RateLimiter, TicketStore};
 use crate::ticket::{Assignee, NewTicket, Ticket, TicketPatch};
-use crate::types::{GroupId, Source, TicketNumber, UserId};
+use crate::types::{EmailAddress, GroupId, Source, TicketNumber, UserId};
 
+/// Desk-wide settings (from configuration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The desk's own address: From of everything it sends.
+    pub desk_address: EmailAddress,
+    /// Base of customers' join links: `<base>/<code>`.
+    pub join_link_base: String,
+    /// Base of the expert's connect links: `<base>/<code>`.
+    pub connect_link_base: String,
+}
+
+/// Everything the desk's use cases work with: ports, clock, randomness, settings.
 #[derive(Clone)]
 pub struct Desk {
     pub tickets: Arc<dyn TicketStore>,
     pub directory: Arc<dyn DirectoryStore>,
+    pub cases: Arc<dyn CaseStore>,
+    pub modules: Arc<dyn ModuleStore>,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub outbox: Arc<dyn Outbox>,
+    pub events: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub settings: Settings,
 }
 
 impl Desk {
-    pub fn new(tickets: Arc<dyn TicketStore>, directory: Arc<dyn DirectoryStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { tickets, directory, clock }
-    }
-
     /// Resolves an authenticated subject (a token's user claim) to a caller. 1 round trip.
     pub async fn caller(&self, subject: &str) -> DeskResult<Caller> {
         let id = UserId::parse(subject).map_err(|_| DeskError::UnknownCaller)?;
@@ -83,7 +99,8 @@ impl Desk {
         if changes.is_empty() {
             return Ok(ticket);
         }
-        if patch.assignee.is_some() {
+        // Only a new assignee must exist (a ticket may keep one deleted since).
+        if next.assignee != ticket.assignee {
             self.check_assignee(patch.new_assignee(), "assignee").await?;
         }
         let entry = ActivityEntry::new(

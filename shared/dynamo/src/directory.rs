@@ -16,7 +16,7 @@ fn condition_failed(e: &aws_sdk_dynamodb::error::SdkError<PutItemError>) -> bool
 }
 
 impl DynamoStore {
-    async fn get_entry<T: DeserializeOwned>(&self, pk: &str, sk: String) -> DeskResult<Option<T>> {
+    pub(crate) async fn get_entry<T: DeserializeOwned>(&self, pk: &str, sk: String) -> DeskResult<Option<T>> {
         let out = self
             .client
             .get_item()
@@ -31,7 +31,7 @@ impl DynamoStore {
     }
 
     /// Puts an entry that must not exist yet (`create`) or must exist (`replace`).
-    async fn put_entry<T: Serialize>(
+    pub(crate) async fn put_entry<T: Serialize>(
         &self,
         value: &T,
         pk: &str,
@@ -56,7 +56,7 @@ impl DynamoStore {
         }
     }
 
-    async fn delete_entry(&self, pk: &str, sk: String) -> DeskResult<bool> {
+    pub(crate) async fn delete_entry(&self, pk: &str, sk: String) -> DeskResult<bool> {
         let out = self
             .client
             .delete_item()
@@ -70,7 +70,7 @@ impl DynamoStore {
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 
-    async fn list_partition<T: DeserializeOwned>(&self, pk: &str) -> DeskResult<Vec<T>> {
+    pub(crate) async fn list_partition<T: DeserializeOwned>(&self, pk: &str) -> DeskResult<Vec<T>> {
         let mut out = Vec::new();
         let mut start = None;
         loop {

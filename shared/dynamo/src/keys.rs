@@ -169,3 +169,37 @@ pub fn plan(q: &TicketQuery) -> Plan {
     };
     base(index, LIST_PK_VALUE.to_string())
 }
+
+// ---- service cases --------------------------------------------------------
+//
+// | item              | pk              | sk          |
+// |-------------------|-----------------|-------------|
+// | case              | `CASE#<code>`   | `CASE`      |
+// | ticket's live slot| `TICKET#<n>`    | `LIVECASE`  |
+// | module            | `MODULES`       | `MODULE#<id>` |
+// | rate counter      | `RATE#<key>#<window>` | `RATE` (expires by TTL) |
+
+pub const CASE_SK: &str = "CASE";
+pub const LIVE_SLOT_SK: &str = "LIVECASE";
+pub const MODULES_PK: &str = "MODULES";
+/// Partition of the Service Queue index (every case).
+pub const CASE_LIST_PK: &str = "case_lpk";
+pub const CASE_LIST_PK_VALUE: &str = "C";
+pub const CASE_CREATED: &str = "k_case_created";
+pub const CASE_ASSIGNEE: &str = "case_assignee";
+pub const CASE_CREATOR: &str = "case_creator";
+/// Sparse: present only while a case is live, so the expiry run reads due cases only.
+pub const DUE_PK: &str = "due_pk";
+pub const DUE_PK_VALUE: &str = "LIVE";
+pub const DUE_KEY: &str = "k_due";
+pub const CASES_BY_CREATED: ListIndex = idx("cases_by_created", CASE_LIST_PK, CASE_CREATED);
+pub const CASES_DUE: ListIndex = idx("cases_due", DUE_PK, DUE_KEY);
+/// Attribute DynamoDB's TTL deletes items by.
+pub const TTL: &str = "ttl";
+
+pub fn case_pk(code: &str) -> String {
+    format!("CASE#{code}")
+}
+pub fn module_sk(id: &str) -> String {
+    format!("MODULE#{id}")
+}

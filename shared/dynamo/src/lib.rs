@@ -6,6 +6,8 @@ mod cursor;
 mod directory;
 mod item;
 pub mod keys;
+mod cases;
+mod ledger;
 mod schema;
 mod tickets;
 
@@ -59,5 +61,21 @@ impl DynamoStore {
         let config = aws_config::load_from_env().await;
         let dynamo = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(counter).build();
         Self::new(Client::from_conf(dynamo), table)
+    }
+}
+
+/// Maps a Query failure: with a client cursor, DynamoDB's ValidationException
+/// means the cursor's key was refused (a last line of defence behind the checks
+/// in `cursor::decode`), which is the client's error, not an outage.
+pub(crate) fn query_failed(
+    op: &'static str,
+    had_cursor: bool,
+) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::query::QueryError>) -> desk_domain::DeskError {
+    move |e| {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        if had_cursor && e.as_service_error().and_then(|se| se.code()) == Some("ValidationException") {
+            return desk_domain::DeskError::InvalidCursor;
+        }
+        storage(op)(e)
     }
 }

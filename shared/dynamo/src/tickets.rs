@@ -24,7 +24,7 @@ fn ticket_item(t: &Ticket) -> DeskResult<Item> {
     Ok(item)
 }
 
-fn activity_item(e: &ActivityEntry) -> DeskResult<Item> {
+pub(crate) fn activity_item(e: &ActivityEntry) -> DeskResult<Item> {
     to_item(e, keys::ticket_pk(e.ticket), keys::activity_sk(&e.id))
 }
 
@@ -58,8 +58,11 @@ impl DynamoStore {
         page: &PageRequest,
     ) -> DeskResult<Page<T>> {
         let fp = cursor::fingerprint(&format!("{prefix}{number}"));
+        let pk = keys::ticket_pk(number);
         let start = match &page.cursor {
-            Some(c) => Some(cursor::decode(&fp, c, &[keys::PK, keys::SK])?),
+            Some(c) => Some(cursor::decode(&fp, c, &[keys::PK, keys::SK], |k: &cursor::Keys| {
+                k.get(keys::PK) == pk && k.get(keys::SK).starts_with(prefix)
+            })?),
             None => None,
         };
         let out = self
@@ -73,7 +76,7 @@ impl DynamoStore {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(storage("Query children"))?;
+            .map_err(crate::query_failed("Query children", page.cursor.is_some()))?;
         let next_cursor = out
             .last_evaluated_key()
             .and_then(|k| cursor::encode(&fp, k, &[keys::PK, keys::SK]));
@@ -269,12 +272,25 @@ impl TicketStore for DynamoStore {
         self.query_children(number, "ACT#", page).await
     }
 
+    async fn append_activity(&self, entry: &ActivityEntry) -> DeskResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(activity_item(entry)?))
+            .send()
+            .await
+            .map_err(storage("PutItem activity"))?;
+        Ok(())
+    }
+
     async fn list_tickets(&self, q: &TicketQuery) -> DeskResult<Page<Ticket>> {
         let plan = keys::plan(q);
         let fp = query_fingerprint(q, &plan);
         let key_names = [keys::PK, keys::SK, plan.index.pk, plan.index.sk];
         let start = match &q.cursor {
-            Some(c) => Some(cursor::decode(&fp, c, &key_names)?),
+            Some(c) => Some(cursor::decode(&fp, c, &key_names, |k: &cursor::Keys| {
+                k.get(plan.index.pk) == plan.partition && k.get(keys::PK).starts_with("TICKET#") && k.get(keys::SK) == keys::TICKET_SK
+            })?),
             None => None,
         };
         let filter = Filter::build(q, &plan);
@@ -301,7 +317,7 @@ impl TicketStore for DynamoStore {
                 request = request.expression_attribute_values(p, v);
             }
         }
-        let out = request.send().await.map_err(storage("Query list"))?;
+        let out = request.send().await.map_err(crate::query_failed("Query list", q.cursor.is_some()))?;
         tracing::debug!(
             index = plan.index.name,
             evaluated = out.scanned_count(),

@@ -1,0 +1,103 @@
+//! The local stand-ins for what `template.yaml` deploys besides the table: the
+//! outbox queue with its dead-letter queue, the event bus (with a rule copying
+//! every desk event to an inspection queue), and the verified SES sender — on moto.
+
+use aws_sdk_sqs::types::QueueAttributeName;
+
+/// Where the local resources are.
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub outbox_url: String,
+    pub outbox_dlq_url: String,
+    pub bus: String,
+    /// Receives a copy of every event on `bus` (for tests and curious developers).
+    pub events_url: String,
+}
+
+fn err(op: &str) -> impl Fn(String) -> String + '_ {
+    move |e| format!("{op}: {e}")
+}
+
+async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String), String> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| err("CreateQueue")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?
+        .queue_url
+        .ok_or("CreateQueue returned no URL")?;
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| err("GetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .ok_or("no queue ARN")?;
+    Ok((url, arn))
+}
+
+/// Creates (or finds) the resources named with `prefix` and verifies `sender` in SES.
+pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &str) -> Result<Resources, String> {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let (dlq_url, dlq_arn) = queue(&sqs, &format!("{prefix}-outbox-dlq")).await?;
+    let (outbox_url, _) = queue(&sqs, &format!("{prefix}-outbox")).await?;
+    // As in the template: redelivered up to 5 times, then dead-lettered.
+    sqs.set_queue_attributes()
+        .queue_url(&outbox_url)
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}"#),
+        )
+        .attributes(QueueAttributeName::VisibilityTimeout, "5")
+        .send()
+        .await
+        .map_err(|e| err("SetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+
+    let events = aws_sdk_eventbridge::Client::new(config);
+    let bus = format!("{prefix}-bus");
+    let exists = events.describe_event_bus().name(&bus).send().await.is_ok();
+    if !exists {
+        events
+            .create_event_bus()
+            .name(&bus)
+            .send()
+            .await
+            .map_err(|e| err("CreateEventBus")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()))?;
+    }
+    let (events_url, events_arn) = queue(&sqs, &format!("{prefix}-events")).await?;
+    events
+        .put_rule()
+        .name(format!("{prefix}-all"))
+        .event_bus_name(&bus)
+        .event_pattern(format!(r#"{{"source":["{}"]}}"#, desk_messaging::EVENT_SOURCE))
+        .send()
+        .await
+        .map_err(|e| err("PutRule")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()))?;
+    events
+        .put_targets()
+        .rule(format!("{prefix}-all"))
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("inspect")
+                .arn(events_arn)
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .send()
+        .await
+        .map_err(|e| err("PutTargets")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()))?;
+
+    // Sending needs a verified sender (moto checks this as SES does).
+    if let Err(e) = aws_sdk_sesv2::Client::new(config).create_email_identity().email_identity(sender).send().await {
+        let msg = aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string();
+        if !msg.contains("AlreadyExists") {
+            return Err(format!("CreateEmailIdentity: {msg}"));
+        }
+    }
+    Ok(Resources { outbox_url, outbox_dlq_url: dlq_url, bus, events_url })
+}

@@ -1,0 +1,67 @@
+//! What leaves the desk: email (through an outbox, so a mail-service failure
+//! loses nothing) and domain events (to an event bus).
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::DeskResult;
+use crate::types::{EmailAddress, TicketNumber};
+
+/// One email to send. `id` is its idempotency key: the mailer sends each id once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutgoingMail {
+    pub id: String,
+    pub to: Vec<EmailAddress>,
+    pub subject: String,
+    pub text: String,
+    /// `Auto-Submitted` value for automatic mail (`auto-generated`, `auto-replied`);
+    /// `None` for mail a person wrote.
+    pub auto_submitted: Option<String>,
+    pub ticket: Option<TicketNumber>,
+    /// What the mail is, for logs and the ticket's activity (`session_link`, `case_waiting`…).
+    pub purpose: String,
+}
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Queues `mail` for sending. 1 round trip to the queue.
+    async fn enqueue(&self, mail: &OutgoingMail) -> DeskResult<()>;
+}
+
+/// A domain event, e.g. `ServiceCaseStatusChanged`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeskEvent {
+    pub detail_type: String,
+    pub detail: serde_json::Value,
+}
+
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, events: &[DeskEvent]) -> DeskResult<()>;
+}
+
+/// Sends one email through the mail service (SES), returning its message id.
+#[async_trait]
+pub trait MailTransport: Send + Sync {
+    async fn send(&self, from: &EmailAddress, mail: &OutgoingMail) -> DeskResult<String>;
+}
+
+/// Outcome of claiming a mail for sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This worker sends it now.
+    Acquired,
+    /// It was sent before: nothing to do.
+    AlreadySent,
+    /// Another worker holds it (its lease has not run out): try later.
+    Busy,
+}
+
+/// Remembers which mails were sent, so redelivered queue messages send nothing twice.
+#[async_trait]
+pub trait MailLedger: Send + Sync {
+    /// Claims `id` for `lease_seconds` (a crashed sender's claim runs out). 1 round trip (2 when taken).
+    async fn claim(&self, id: &str, now: chrono::DateTime<chrono::Utc>, lease_seconds: i64) -> DeskResult<Claim>;
+    /// Records that `id` was sent as `message_id`. 1 round trip.
+    async fn mark_sent(&self, id: &str, message_id: &str, now: chrono::DateTime<chrono::Utc>) -> DeskResult<()>;
+}

@@ -1,0 +1,115 @@
+//! Wiring, once per cold start: configuration from environment variables (set by
+//! `template.yaml`, or by `make dev`), the desk over DynamoDB / SQS / EventBridge /
+//! SES, and structured logs.
+
+use std::sync::Arc;
+
+use desk_domain::random::OsRandom;
+use desk_domain::{Desk, EmailAddress, Settings, SystemClock};
+use desk_dynamo::DynamoStore;
+use desk_jobs::mailer::Mailer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {0}: {1}")]
+    Invalid(&'static str, String),
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn required(name: &'static str) -> Result<String, ConfigError> {
+    var(name).ok_or(ConfigError::Missing(name))
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table: String,
+    pub outbox_queue_url: String,
+    pub event_bus: String,
+    pub settings: Settings,
+}
+
+impl Config {
+    /// `TABLE_NAME`, `OUTBOX_QUEUE_URL`, `EVENT_BUS_NAME`, `DESK_ADDRESS`,
+    /// `JOIN_LINK_BASE`, `CONNECT_LINK_BASE`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let address = required("DESK_ADDRESS")?;
+        let desk_address =
+            EmailAddress::parse(&address).map_err(|e| ConfigError::Invalid("DESK_ADDRESS", e.message))?;
+        let link = |name: &'static str| -> Result<String, ConfigError> {
+            let v = required(name)?;
+            if v.starts_with("https://") || v.starts_with("http://") {
+                Ok(v)
+            } else {
+                Err(ConfigError::Invalid(name, "must be an http(s) URL".into()))
+            }
+        };
+        Ok(Self {
+            table: required("TABLE_NAME")?,
+            outbox_queue_url: required("OUTBOX_QUEUE_URL")?,
+            event_bus: var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
+            settings: Settings {
+                desk_address,
+                join_link_base: link("JOIN_LINK_BASE")?,
+                connect_link_base: link("CONNECT_LINK_BASE")?,
+            },
+        })
+    }
+}
+
+/// The desk and its mailer over the AWS adapters.
+pub struct Wired {
+    pub desk: Desk,
+    pub mailer: Mailer,
+    pub store: DynamoStore,
+}
+
+pub async fn wire(config: &Config) -> Wired {
+    wire_with(config, DynamoStore::from_env(config.table.clone()).await).await
+}
+
+/// Like `wire`, over a given store (tests count its calls).
+pub async fn wire_with(config: &Config, store: DynamoStore) -> Wired {
+    assemble(config, store, &aws_config::load_from_env().await)
+}
+
+/// The desk over `store`, with SQS, EventBridge and SES clients from `aws`.
+pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) -> Wired {
+    let (outbox, events, transport) = desk_messaging::clients(aws, &config.outbox_queue_url, &config.event_bus);
+    let store_arc = Arc::new(store.clone());
+    let clock = Arc::new(SystemClock);
+    let desk = Desk {
+        tickets: store_arc.clone(),
+        directory: store_arc.clone(),
+        cases: store_arc.clone(),
+        modules: store_arc.clone(),
+        limiter: store_arc.clone(),
+        outbox: Arc::new(outbox),
+        events: Arc::new(events),
+        clock: clock.clone(),
+        random: Arc::new(OsRandom),
+        settings: config.settings.clone(),
+    };
+    let mailer = Mailer {
+        ledger: store_arc.clone(),
+        transport: Arc::new(transport),
+        tickets: store_arc,
+        clock,
+        from: config.settings.desk_address.clone(),
+    };
+    Wired { desk, mailer, store }
+}
+
+/// JSON logs for Lambda (CloudWatch adds the time), level from `RUST_LOG`.
+pub fn init_lambda_logs() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_current_span(true)
+        .without_time()
+        .init();
+}
