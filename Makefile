@@ -14,7 +14,7 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	TABLE_NAME=$(TABLE_NAME)
 DESK_LOCAL := target/debug/desk-local
 
-.PHONY: help tools dev down token test lint bench-list sizes
+.PHONY: help tools dev down token test lint bench-list bench-expire sizes
 
 help:
 	@echo "make dev                 start the local stack, serve the API on http://127.0.0.1:$(API_PORT) with demo data"
@@ -22,6 +22,7 @@ help:
 	@echo "make down                stop what make dev started"
 	@echo "make test                run every test (unit, DynamoDB Local, HTTP, OpenAPI fuzzing, template lint)"
 	@echo "make bench-list          list-page latency at 1,000 vs 100,000 tickets (DynamoDB Local)"
+	@echo "make bench-expire        one expiry run over 100,000 live cases of which 100 are due"
 	@echo "make sizes               release binary sizes and cold-start init time"
 
 tools:
@@ -53,7 +54,10 @@ lint: tools
 	.venv/bin/cfn-lint template.yaml
 
 bench-list: tools
-	@infra/scripts/bench-list.sh
+	@infra/scripts/bench.sh bench-list
+
+bench-expire: tools
+	@infra/scripts/bench.sh bench-expire
 
 sizes: tools
 	@infra/scripts/sizes.sh

@@ -62,6 +62,8 @@ pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
 }
 
 pub struct Stack {
+    /// Every component's clock; tests move time with it.
+    pub clock: std::sync::Arc<desk_domain::ports::OffsetClock>,
     pub mailer: Mailer,
     pub resources: Resources,
     pub sqs: aws_sdk_sqs::Client,
@@ -94,13 +96,17 @@ impl Stack {
             .await
             .unwrap_or_else(|e| panic!("provisioning on moto at {} failed: {e} — run `make test`", moto_endpoint()));
         let config = desk_local::local_config(&table, Some(&resources)).expect("config");
-        let wired = desk_runtime::assemble(&config, store.clone(), &aws);
+        let mut wired = desk_runtime::assemble(&config, store.clone(), &aws);
+        let clock = std::sync::Arc::new(desk_domain::ports::OffsetClock::default());
+        wired.desk.clock = clock.clone();
+        wired.mailer.clock = clock.clone();
         let desk = wired.desk;
         let app = App { desk: desk.clone(), auth: Authenticator::Dev(issuer.clone()) };
         let (addr, _task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind an ephemeral port on loopback");
         let stack = Stack {
+            clock,
             mailer: wired.mailer,
             resources,
             sqs: aws_sdk_sqs::Client::new(&aws),
@@ -260,8 +266,39 @@ impl Stack {
     }
 }
 
-/// Messages moto's SES recorded as sent, to `to` (raw MIME text of each).
-pub async fn sent_mail_to(to: &str) -> Vec<String> {
+/// A mail moto's SES recorded, parsed.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub raw: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl SentMail {
+    /// The value of header `name` (first occurrence), as raw text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let msg = mail_parser::MessageParser::default().parse(self.raw.as_bytes())?;
+        msg.header_raw(name).map(|v| v.trim().to_string())
+    }
+}
+
+/// Mails moto's SES recorded as sent to `to`, parsed with mail-parser.
+pub async fn sent_mail_to(to: &str) -> Vec<SentMail> {
+    raw_mail_to(to)
+        .await
+        .into_iter()
+        .map(|raw| {
+            let msg = mail_parser::MessageParser::default().parse(raw.as_bytes());
+            SentMail {
+                subject: msg.as_ref().and_then(|m| m.subject()).unwrap_or("").to_string(),
+                text: msg.as_ref().and_then(|m| m.body_text(0)).map(|t| t.to_string()).unwrap_or_default(),
+                raw,
+            }
+        })
+        .collect()
+}
+
+async fn raw_mail_to(to: &str) -> Vec<String> {
     let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
         .await
         .expect("moto reachable")

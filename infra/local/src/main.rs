@@ -6,8 +6,10 @@
 //!   desk-local serve [--port 3000]     serve the API handler on 127.0.0.1
 //!   desk-local token USER [--ttl SECS] print a development bearer token
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
+//!   desk-local bench-expire ...        expiry-run cost with many live cases (see README)
 
 mod bench;
+mod bench_expire;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -78,6 +80,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             writeln!(std::io::stdout(), "{token}").map_err(|e| e.to_string())
         }
         "bench-list" => bench::run(&args[1..]).await,
+        "bench-expire" => bench_expire::run(&args[1..]).await,
         _ => Err("usage: desk-local create-table | seed | bootstrap-admin ID | serve [--port N] | token USER [--ttl S] | bench-list".into()),
     }
 }

@@ -94,7 +94,8 @@ mod tests {
         assert_eq!(spec.hash, "pk");
         assert_eq!(spec.range.as_deref(), Some("sk"));
         // Every index the adapter queries is defined by the template, with the same keys.
-        for idx in desk_dynamo::keys::LIST_INDEXES {
+        let case_indexes = [desk_dynamo::keys::CASES_BY_CREATED, desk_dynamo::keys::CASES_DUE];
+        for idx in desk_dynamo::keys::LIST_INDEXES.iter().chain(case_indexes.iter()) {
             let found = spec.indexes.iter().find(|i| i.name == idx.name);
             let found = found.unwrap_or_else(|| panic!("index {} missing from template.yaml", idx.name));
             assert_eq!(found.hash, idx.pk, "{}", idx.name);

@@ -329,3 +329,11 @@ impl RateLimiter for DynamoStore {
         }
     }
 }
+
+impl DynamoStore {
+    /// Bulk import of service cases (benchmarks, migrations); no ticket slots or activity.
+    pub async fn import_cases(&self, cases: &[StoredCase]) -> DeskResult<()> {
+        self.import_items(cases.iter().map(|c| case_item(&c.case, &c.secret_hash)).collect::<DeskResult<Vec<_>>>()?)
+            .await
+    }
+}

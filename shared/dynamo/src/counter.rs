@@ -16,12 +16,18 @@ use aws_sdk_dynamodb::operation::{
 pub struct CallCounter {
     calls: Arc<Mutex<Vec<&'static str>>>,
     capacity: Arc<Mutex<f64>>,
+    items_read: Arc<Mutex<u64>>,
 }
 
 impl CallCounter {
     /// Operation names since the last `take`, in order.
     pub fn take(&self) -> Vec<&'static str> {
         self.calls.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default()
+    }
+
+    /// Items Query calls evaluated (ScannedCount) since the last call.
+    pub fn take_items_read(&self) -> u64 {
+        self.items_read.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default()
     }
 
     /// Read capacity units reported by Query responses since the last call.
@@ -80,6 +86,14 @@ impl Intercept for CallCounter {
             .and_then(|o| o.downcast_ref::<aws_sdk_dynamodb::operation::query::QueryOutput>())
             .and_then(|q| q.consumed_capacity())
             .and_then(|c| c.capacity_units());
+        let items = context
+            .output_or_error()
+            .and_then(|r| r.ok())
+            .and_then(|o| o.downcast_ref::<aws_sdk_dynamodb::operation::query::QueryOutput>())
+            .map(|q| q.scanned_count());
+        if let (Some(n), Ok(mut total)) = (items, self.items_read.lock()) {
+            *total += n as u64;
+        }
         if let (Some(units), Ok(mut total)) = (units, self.capacity.lock()) {
             *total += units;
         }

@@ -341,16 +341,21 @@ impl TicketStore for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Bulk import of existing tickets (migrations, benchmarks): BatchWriteItem in
-    /// batches of 25, retrying unprocessed items. Not a hot path; no activity written.
+    /// Bulk import of existing tickets (migrations, benchmarks). No activity written.
     pub async fn import_tickets(&self, tickets: &[Ticket]) -> DeskResult<()> {
+        self.import_items(tickets.iter().map(ticket_item).collect::<DeskResult<Vec<_>>>()?).await
+    }
+
+    /// Bulk import of items: BatchWriteItem in batches of 25, retrying unprocessed
+    /// items. Not a hot path.
+    pub(crate) async fn import_items(&self, items: Vec<Item>) -> DeskResult<()> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-        for chunk in tickets.chunks(25) {
+        for chunk in items.chunks(25) {
             let mut requests = chunk
                 .iter()
-                .map(|t| {
+                .map(|item| {
                     let put = PutRequest::builder()
-                        .set_item(Some(ticket_item(t)?))
+                        .set_item(Some(item.clone()))
                         .build()
                         .map_err(|e| DeskError::Storage(e.to_string()))?;
                     Ok(WriteRequest::builder().put_request(put).build())
