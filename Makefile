@@ -37,7 +37,7 @@ dev: tools .dev/jwt-secret
 	@$(LOCAL_AWS) $(DESK_LOCAL) create-table
 	@$(LOCAL_AWS) $(DESK_LOCAL) seed
 	@infra/scripts/serve.sh dev $(API_PORT) $(LOCAL_AWS)
-	@infra/scripts/banner.sh $(API_PORT)
+	@infra/scripts/banner.sh $(API_PORT) $(DEV_MOTO_PORT)
 
 down:
 	@infra/scripts/stack.sh down dev

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 port=$1
+moto=${2:-5005}
 api=http://127.0.0.1:$port
 admin=$(target/debug/desk-local token admin)
 alice=$(target/debug/desk-local token alice)
@@ -27,4 +28,10 @@ Try:
        -d '{"name":"Printer on fire","priority":"urgent","customer":{"email":"carol@example.com"}}'
   curl -s -X PATCH $api/tickets/1001 -H "Authorization: Bearer \$ALICE" -H 'content-type: application/json' \\
        -d '{"version":1,"status":"processing","add_tags":["callback"]}'
+  curl -s -X POST $api/tickets/1001/sessions -H "Authorization: Bearer \$ALICE" -H 'content-type: application/json' \\
+       -d '{"email_customer":true}'                       # remote-support session, link mailed
+  curl -s "$api/service-cases?status=new,pending" -H "Authorization: Bearer \$ALICE"   # the Service Queue
+  curl -s $api/modules -H "Authorization: Bearer \$ADMIN"                               # SOS button id for:
+  curl -s -X POST $api/public/modules/<module id>/cases                                  # no login
+Sent mail (SES): curl -s http://127.0.0.1:$moto/moto-api/data.json
 TXT

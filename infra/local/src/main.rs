@@ -47,7 +47,10 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         "seed" => {
-            let wired = desk_runtime::wire(&local_config(&table(), None)?).await;
+            let aws = aws_config::load_from_env().await;
+            let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
+            let resources = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
+            let wired = desk_runtime::wire(&local_config(&table(), Some(&resources))?).await;
             desk_local::seed::demo(&wired.desk).await.map_err(|e| format!("seed: {e}"))?;
             tracing::info!("demo data ready");
             Ok(())

@@ -83,5 +83,13 @@ async fn tickets(desk: &Desk, admin: &Caller) -> Result<(), DeskError> {
             desk.add_note(admin, ticket.number, note).await?;
         }
     }
+    // A website SOS button (its public id is random: GET /modules shows it) and a
+    // live remote-support session on the VPN ticket (1004, alice's).
+    let module: desk_domain::module::ModuleInput =
+        parse(json!({"name": "Website SOS button", "kind": "sos", "assignee": "alice"}))?;
+    desk.create_module(admin, module).await?;
+    let alice = desk.caller("alice").await?;
+    let session: desk_domain::session::NewTicketSession = parse(json!({"description": "Check the VPN client logs"}))?;
+    desk.create_ticket_session(&alice, TicketNumber::new(TicketNumber::FIRST + 3)?, session).await?;
     Ok(())
 }
