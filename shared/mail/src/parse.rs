@@ -1,0 +1,355 @@
+//! Tolerant parsing of real-world mail with mail-parser: whatever arrives, a
+//! `ParsedMail` comes out (missing or broken parts become empty values), and the
+//! raw message is kept elsewhere untouched.
+
+use chrono::{DateTime, TimeZone, Utc};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+
+use crate::robots::{classify, Automation};
+use crate::sanitize::sanitize_html;
+
+/// Storage limits: larger bodies are truncated for storage (the raw stays whole).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_text_chars: usize,
+    pub max_html_chars: usize,
+    pub max_subject_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_text_chars: 100_000, max_html_chars: 200_000, max_subject_chars: 998 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub name: String,
+    /// Lowercased domain; empty when the header had no usable address.
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// Position among the message's attachments (for retrieval from the raw).
+    pub index: usize,
+    pub filename: String,
+    pub content_type: String,
+    pub size: usize,
+    pub content_id: Option<String>,
+    /// An image shown inside the HTML body (`cid:`), not a file to download.
+    pub inline: bool,
+}
+
+/// SES's receipt verdicts, as headers it adds to received mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verdicts {
+    pub spam: bool,
+    pub virus: bool,
+    pub spf: Option<String>,
+    pub dkim: Option<String>,
+    pub dmarc: Option<String>,
+}
+
+/// A delivery-status report about mail we sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bounce {
+    pub failed_recipients: Vec<String>,
+    /// Message-ID of the mail that bounced (from the returned headers).
+    pub original_message_id: Option<String>,
+    pub original_references: Vec<String>,
+    pub original_subject: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedMail {
+    /// RFC Message-ID without angle brackets (threading only: senders reuse or omit it).
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub subject: String,
+    pub date: Option<DateTime<Utc>>,
+    /// Clean text body (the text part, or the HTML's text when there is none).
+    pub text: String,
+    /// Sanitised HTML body, if the mail had one.
+    pub html: Option<String>,
+    pub attachments: Vec<Attachment>,
+    /// Every header (name, decoded raw value), for rules and robot detection.
+    pub headers: Vec<(String, String)>,
+    pub automation: Option<Automation>,
+    pub bounce: Option<Bounce>,
+    pub verdicts: Verdicts,
+    /// Some body or the subject was cut to the limits.
+    pub truncated: bool,
+}
+
+fn mailboxes(addr: Option<&Address<'_>>) -> Vec<Mailbox> {
+    let Some(addr) = addr else { return vec![] };
+    addr.iter()
+        .filter_map(|a| {
+            let address = a.address()?.trim();
+            if address.is_empty() {
+                return None;
+            }
+            let address = match address.rsplit_once('@') {
+                Some((l, d)) => format!("{l}@{}", d.to_lowercase()),
+                None => address.to_string(),
+            };
+            Some(Mailbox { name: a.name().unwrap_or("").trim().to_string(), address })
+        })
+        .collect()
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![t.trim_matches(|c| c == '<' || c == '>').to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.trim_matches(|c| c == '<' || c == '>').to_string()).collect(),
+        _ => vec![],
+    }
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect()
+}
+
+fn cut(s: &str, max: usize, truncated: &mut bool) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => {
+            *truncated = true;
+            s[..i].to_string()
+        }
+        None => s.to_string(),
+    }
+}
+
+fn verdicts(headers: &[(String, String)]) -> Verdicts {
+    let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim().to_ascii_uppercase());
+    let mut v = Verdicts {
+        spam: get("X-SES-Spam-Verdict").is_some_and(|x| x == "FAIL"),
+        virus: get("X-SES-Virus-Verdict").is_some_and(|x| x == "FAIL"),
+        ..Default::default()
+    };
+    if let Some(auth) = headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("Authentication-Results") && v.to_ascii_lowercase().contains("amazonses.com"))
+    {
+        for part in auth.1.split(';') {
+            let part = part.trim().to_ascii_lowercase();
+            let value = |p: &str| part.strip_prefix(p).map(|r| r.split_whitespace().next().unwrap_or("").to_string());
+            if let Some(x) = value("spf=") {
+                v.spf = Some(x);
+            } else if let Some(x) = value("dkim=") {
+                v.dkim = Some(x);
+            } else if let Some(x) = value("dmarc=") {
+                v.dmarc = Some(x);
+            }
+        }
+    }
+    v
+}
+
+/// Reads `Final-Recipient` / `Action: failed` fields of a delivery-status body.
+fn failed_recipients(status: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    // Per-recipient blocks are separated by blank lines.
+    for block in status.replace("\r\n", "\n").split("\n\n") {
+        let mut recipient = None;
+        let mut failed = false;
+        for line in block.lines() {
+            let Some((k, v)) = line.split_once(':') else { continue };
+            match k.trim().to_ascii_lowercase().as_str() {
+                "final-recipient" | "original-recipient" if recipient.is_none() => {
+                    let addr = v.rsplit(';').next().unwrap_or("").trim().trim_matches(|c| c == '<' || c == '>');
+                    if addr.contains('@') {
+                        recipient = Some(addr.to_lowercase());
+                    }
+                }
+                "action" => failed = v.trim().eq_ignore_ascii_case("failed"),
+                _ => {}
+            }
+        }
+        if let (Some(r), true) = (recipient, failed) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn header_in(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
+}
+
+/// Parses `raw`. Never fails: unreadable input yields an empty mail.
+pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMail {
+    let mut truncated = false;
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return ParsedMail {
+            message_id: None,
+            in_reply_to: vec![],
+            references: vec![],
+            from: None,
+            reply_to: None,
+            to: vec![],
+            cc: vec![],
+            subject: String::new(),
+            date: None,
+            text: cut(&String::from_utf8_lossy(raw), limits.max_text_chars, &mut truncated),
+            html: None,
+            attachments: vec![],
+            headers: vec![],
+            automation: None,
+            bounce: None,
+            verdicts: Verdicts::default(),
+            truncated,
+        };
+    };
+    let headers: Vec<(String, String)> = msg
+        .headers_raw()
+        .map(|(k, v)| (k.to_string(), v.trim().replace("\r\n", "").replace('\n', "")))
+        .collect();
+    let from = mailboxes(msg.from()).into_iter().next();
+    let subject = cut(msg.subject().unwrap_or("").trim(), limits.max_subject_chars, &mut truncated);
+
+    // Bounces: multipart/report; report-type=delivery-status.
+    let is_report = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct.attribute("report-type").is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
+    });
+    let mut bounce = None;
+    if is_report {
+        let mut failed = Vec::new();
+        let mut original: Option<(Option<String>, Vec<String>, String)> = None;
+        for part in msg.parts.iter() {
+            let Some(ct) = part.content_type() else { continue };
+            let kind = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase();
+            if kind == "message/delivery-status" || kind == "message/global-delivery-status" {
+                failed.extend(failed_recipients(&String::from_utf8_lossy(part.contents())));
+            } else if let PartType::Message(inner) = &part.body {
+                original = Some((
+                    inner.message_id().map(str::to_string),
+                    ids(inner.references()),
+                    inner.subject().unwrap_or("").to_string(),
+                ));
+            } else if kind == "text/rfc822-headers" && original.is_none() {
+                let text = String::from_utf8_lossy(part.contents()).to_string();
+                original = Some((
+                    header_in(&text, "Message-ID").map(|v| v.trim_matches(|c| c == '<' || c == '>').to_string()),
+                    header_in(&text, "References")
+                        .map(|r| r.split_whitespace().map(|x| x.trim_matches(|c| c == '<' || c == '>').to_string()).collect())
+                        .unwrap_or_default(),
+                    header_in(&text, "Subject").unwrap_or_default(),
+                ));
+            }
+        }
+        let (original_message_id, original_references, original_subject) = original.unwrap_or((None, vec![], String::new()));
+        bounce = Some(Bounce { failed_recipients: failed, original_message_id, original_references, original_subject });
+    }
+
+    let html = msg.body_html(0).filter(|_| msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html")));
+    let html = html.map(|h| cut(&sanitize_html(&h), limits.max_html_chars, &mut truncated));
+    let text = msg.body_text(0).map(|t| t.trim().to_string()).unwrap_or_default();
+    let text = cut(&text, limits.max_text_chars, &mut truncated);
+
+    let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
+    let attachments = msg
+        .attachments()
+        .enumerate()
+        .map(|(index, part)| {
+            let ct = part.content_type();
+            let content_type = ct
+                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let content_id = part.content_id().map(|c| c.trim_matches(|x| x == '<' || x == '>').to_string());
+            let inline = content_id.as_ref().is_some_and(|cid| html_source.contains(&format!("cid:{cid}")));
+            Attachment {
+                index,
+                filename: part.attachment_name().unwrap_or("").to_string(),
+                content_type,
+                size: part.len(),
+                content_id,
+                inline,
+            }
+        })
+        .collect();
+
+    let sender = from.as_ref().map(|m| m.address.clone());
+    let automation = classify(&headers, sender.as_deref(), bounce.is_some(), own_addresses);
+    let date = msg.date().and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single());
+    ParsedMail {
+        message_id: msg.message_id().map(|m| m.trim_matches(|c| c == '<' || c == '>').to_string()),
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        reply_to: mailboxes(msg.reply_to()).into_iter().next(),
+        to: mailboxes(msg.to()),
+        cc: mailboxes(msg.cc()),
+        from,
+        subject,
+        date,
+        text,
+        html,
+        attachments,
+        verdicts: verdicts(&headers),
+        headers,
+        automation,
+        bounce,
+        truncated,
+    }
+}
+
+/// The ticket number tagged in a subject as `[#1001]`, if any.
+pub fn subject_tag(subject: &str) -> Option<desk_domain::TicketNumber> {
+    let start = subject.find("[#")? + 2;
+    let len = subject[start..].find(']')?;
+    desk_domain::TicketNumber::parse(&subject[start..start + len]).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_plain_reply() {
+        let raw = b"From: Carol <carol@Example.COM>\r\nTo: support@desk.example\r\nSubject: Re: [#1001] Printer\r\nMessage-ID: <abc@mail.example.com>\r\nIn-Reply-To: <reply-1@desk.example>\r\nReferences: <x@y> <reply-1@desk.example>\r\n\r\nStill broken.\r\n";
+        let m = parse(raw, &Limits::default(), &[]);
+        assert_eq!(m.from.as_ref().unwrap().address, "carol@example.com");
+        assert_eq!(m.from.as_ref().unwrap().name, "Carol");
+        assert_eq!(m.subject, "Re: [#1001] Printer");
+        assert_eq!(m.message_id.as_deref(), Some("abc@mail.example.com"));
+        assert_eq!(m.in_reply_to, ["reply-1@desk.example"]);
+        assert_eq!(m.references, ["x@y", "reply-1@desk.example"]);
+        assert_eq!(m.text, "Still broken.");
+        assert_eq!(m.automation, None);
+        assert_eq!(subject_tag(&m.subject).map(|n| n.get()), Some(1001));
+    }
+
+    #[test]
+    fn garbage_never_panics_and_limits_truncate() {
+        for raw in [&b""[..], b"\xff\xfe\x00", b"no headers at all", b"Subject: =?UTF-8?B?broken", b"From:\r\n\r\n"] {
+            let _ = parse(raw, &Limits::default(), &[]);
+        }
+        let big = format!("Subject: big\r\n\r\n{}", "x".repeat(1000));
+        let m = parse(big.as_bytes(), &Limits { max_text_chars: 100, ..Limits::default() }, &[]);
+        assert_eq!(m.text.chars().count(), 100);
+        assert!(m.truncated);
+    }
+
+    #[test]
+    fn reads_delivery_status_reports() {
+        let raw = "From: MAILER-DAEMON@mx.example.com\r\nTo: support@desk.example\r\nSubject: Undelivered Mail\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSorry.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; carol@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <session-link-s123-456-789@desk.example>\r\nSubject: [#1001] Your session\r\n--b--\r\n";
+        let m = parse(raw.as_bytes(), &Limits::default(), &[]);
+        let b = m.bounce.expect("a bounce");
+        assert_eq!(b.failed_recipients, ["carol@example.com"]);
+        assert_eq!(b.original_message_id.as_deref(), Some("session-link-s123-456-789@desk.example"));
+        assert_eq!(m.automation, Some(Automation::Bounce));
+    }
+}

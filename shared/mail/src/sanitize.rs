@@ -1,0 +1,43 @@
+//! HTML bodies as shown to agents: no scripts, no event handlers, no
+//! `javascript:` links, and no remote content (tracking pixels) by default —
+//! only images embedded in the mail itself (`cid:`) keep their source.
+
+use std::collections::HashSet;
+
+/// Sanitises an HTML body (ammonia, plus dropping remote image sources).
+pub fn sanitize_html(html: &str) -> String {
+    let schemes: HashSet<&str> = ["http", "https", "mailto", "cid", "tel"].into_iter().collect();
+    ammonia::Builder::default()
+        .url_schemes(schemes)
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .attribute_filter(|element, attribute, value| {
+            let remote = element == "img" && attribute == "src" && !value.trim_start().to_ascii_lowercase().starts_with("cid:");
+            if remote {
+                None
+            } else {
+                Some(value.into())
+            }
+        })
+        .clean(html)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_scripts_handlers_javascript_and_remote_images() {
+        let dirty = r#"<p onclick="steal()">Hi<script>alert(1)</script></p>
+            <a href="javascript:alert(1)">x</a><a href="https://example.com/help">help</a>
+            <img src="https://tracker.example/p.gif" width="1" height="1"><img src="cid:logo@x" alt="logo">
+            <style>body{background:url(https://tracker.example/bg)}</style><iframe src="https://evil.example"></iframe>"#;
+        let clean = sanitize_html(dirty);
+        for gone in ["script", "onclick", "javascript:", "tracker.example", "iframe", "<style"] {
+            assert!(!clean.contains(gone), "{gone} survived: {clean}");
+        }
+        assert!(clean.contains(r#"src="cid:logo@x""#), "{clean}");
+        assert!(clean.contains("https://example.com/help"));
+        assert!(clean.contains("noopener"));
+    }
+}
