@@ -166,12 +166,12 @@ async fn a_case_expires_at_its_mark_reads_expired_before_the_run_and_is_logged_o
     let expires = chrono::DateTime::parse_from_rfc3339(created.body["expires_at"].as_str().unwrap()).unwrap().to_utc();
 
     // A millisecond before the mark: live, and the run expires nothing.
-    s.clock.set(expires - Duration::milliseconds(50));
+    s.clock.freeze(expires - Duration::milliseconds(1));
     assert_eq!(s.get(&format!("/service-cases/{code}"), "alice").await.body["status"], "new");
     assert_eq!(s.desk.expire_due(s.clock.now()).await.unwrap().expired, 0);
 
     // At the mark: reads show it expired even before the run stored it.
-    s.clock.set(expires + Duration::seconds(1));
+    s.clock.freeze(expires);
     let r = s.get(&format!("/service-cases/{code}"), "alice").await;
     assert_eq!(r.body["status"], "expired");
     let listed = s.get("/service-cases?status=new,pending,in_progress", "alice").await;
@@ -242,8 +242,11 @@ async fn a_close_and_an_expiry_racing_have_exactly_one_winner_logged_once() {
     closer.clock = closer_clock.clone();
     let alice = s.desk.caller("alice").await.unwrap();
     let mark = cases.iter().map(|c| c.2).max().unwrap();
-    closer_clock.set(mark - Duration::milliseconds(5));
-    s.clock.set(mark + Duration::seconds(1));
+    // Every case's mark lies within the creation window, before `mark`; the closer
+    // stands just before the earliest mark, the expiry just after the latest.
+    let earliest = cases.iter().map(|c| c.2).min().unwrap();
+    closer_clock.freeze(earliest - Duration::milliseconds(1));
+    s.clock.freeze(mark + Duration::seconds(1));
     let closes = cases.iter().map(|(_, code, _)| {
         let closer = closer.clone();
         let alice = alice.clone();

@@ -599,6 +599,22 @@ impl Desk {
         }
     }
 
+    /// Expires one due case, re-reading it once if it changed since the index was
+    /// read. `Ok(false)`: someone else ended it first.
+    async fn expire_or_lose(&self, case: &StoredCase, now: DateTime<Utc>) -> DeskResult<bool> {
+        let mut current = case.clone();
+        for attempt in 0..2 {
+            if self.expire_one(&current, now).await? {
+                return Ok(true);
+            }
+            match self.cases.get_case(&case.case.code).await? {
+                Some(s) if !s.case.status.is_final() && attempt == 0 => current = s,
+                _ => return Ok(false),
+            }
+        }
+        Ok(false)
+    }
+
     /// The scheduled expiry run: expires every case whose 24-hour mark has passed.
     /// Reads only due cases; each is expired with a conditional write, so a close
     /// racing it either wins (and the case stays closed) or loses cleanly.
@@ -612,27 +628,22 @@ impl Desk {
                 break;
             }
             report.due += due.len();
-            let mut progressed = false;
-            for case in &due {
-                let mut current = case.clone();
-                // A case changed since the index was read is re-read once.
-                for attempt in 0..2 {
-                    if self.expire_one(&current, now).await? {
+            // Expire 8 at a time: each is its own conditional transaction.
+            for chunk in due.chunks(8) {
+                let mut pending = Vec::with_capacity(chunk.len());
+                for case in chunk {
+                    pending.push(self.expire_or_lose(case, now));
+                }
+                for outcome in futures::future::join_all(pending).await {
+                    if outcome? {
                         report.expired += 1;
-                        progressed = true;
-                        break;
-                    }
-                    match self.cases.get_case(&case.case.code).await? {
-                        Some(s) if !s.case.status.is_final() && attempt == 0 => current = s,
-                        _ => {
-                            report.lost_races += 1;
-                            progressed = true;
-                            break;
-                        }
+                    } else {
+                        report.lost_races += 1;
                     }
                 }
             }
-            if due.len() < BATCH || !progressed {
+            // Every case read has now ended and left the due index.
+            if due.len() < BATCH {
                 break;
             }
         }

@@ -13,6 +13,7 @@ pub mod note;
 pub mod outbound;
 pub mod ports;
 pub mod random;
+pub mod rules;
 pub mod service;
 pub mod session;
 pub mod ticket;

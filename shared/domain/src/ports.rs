@@ -150,6 +150,8 @@ pub trait Random: Send + Sync {
 #[derive(Debug, Default)]
 pub struct OffsetClock {
     offset_ms: std::sync::atomic::AtomicI64,
+    /// When set, the clock stands still at this instant.
+    frozen: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl OffsetClock {
@@ -157,8 +159,22 @@ impl OffsetClock {
         self.offset_ms.fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Moves the clock so that it reads `at` now.
+    /// Stops the clock at `at` until `set`/`advance`/`unfreeze`.
+    pub fn freeze(&self, at: DateTime<Utc>) {
+        if let Ok(mut f) = self.frozen.lock() {
+            *f = Some(at);
+        }
+    }
+
+    pub fn unfreeze(&self) {
+        if let Ok(mut f) = self.frozen.lock() {
+            *f = None;
+        }
+    }
+
+    /// Moves the clock so that it reads `at` now (and lets it run).
     pub fn set(&self, at: DateTime<Utc>) {
+        self.unfreeze();
         let offset = (at - Utc::now()).num_milliseconds();
         self.offset_ms.store(offset, std::sync::atomic::Ordering::SeqCst);
     }
@@ -166,6 +182,9 @@ impl OffsetClock {
 
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
+        if let Some(t) = self.frozen.lock().ok().and_then(|f| *f) {
+            return t;
+        }
         Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
     }
 }

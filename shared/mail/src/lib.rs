@@ -2,6 +2,7 @@
 //! clean text body and a sanitised HTML body, recognise robots and bounces, and
 //! find the signals that thread a reply onto its ticket.
 
+pub mod headers;
 pub mod parse;
 pub mod robots;
 pub mod sanitize;

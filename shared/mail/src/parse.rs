@@ -217,13 +217,23 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         .map(|(k, v)| (k.to_string(), v.trim().replace("\r\n", "").replace('\n', "")))
         .collect();
     let from = mailboxes(msg.from()).into_iter().next();
-    let subject = cut(msg.subject().unwrap_or("").trim(), limits.max_subject_chars, &mut truncated);
+    let mut subject = msg.subject().unwrap_or("").trim().to_string();
+    if subject.contains('\u{FFFD}') {
+        // 8-bit bytes in the header, or a character split across encoded words.
+        if let Some(raw_subject) = crate::headers::raw_header(raw, "Subject") {
+            subject = crate::headers::decode_value(&raw_subject);
+        }
+    }
+    let subject = cut(&subject, limits.max_subject_chars, &mut truncated);
 
     // Bounces: multipart/report; report-type=delivery-status.
     let is_report = msg.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
             && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
             && ct.attribute("report-type").is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
+    });
+    let is_report_message = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
     let mut bounce = None;
     if is_report {
@@ -255,14 +265,43 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         bounce = Some(Bounce { failed_recipients: failed, original_message_id, original_references, original_subject });
     }
 
+    let text_for_qmail = msg.body_text(0).map(|t| t.to_string()).unwrap_or_default();
+    if bounce.is_none() {
+        bounce = qmail_bounce(&text_for_qmail, from.as_ref().map(|m| m.address.as_str()));
+    }
+
     let html = msg.body_html(0).filter(|_| msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html")));
     let html = html.map(|h| cut(&sanitize_html(&h), limits.max_html_chars, &mut truncated));
-    let text = msg.body_text(0).map(|t| t.trim().to_string()).unwrap_or_default();
+    let mut text = msg.body_text(0).map(|t| t.trim().to_string()).unwrap_or_default();
+    if let Some(part) = msg.text_part(0) {
+        if part.content_transfer_encoding().is_some_and(|c| c.eq_ignore_ascii_case("base64")) {
+            if let Some(fixed) = lenient_base64_text(&text, part.content_type().and_then(|c| c.attribute("charset"))) {
+                text = fixed;
+            }
+        }
+    }
     let text = cut(&text, limits.max_text_chars, &mut truncated);
 
     let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
+    // In a report (bounce, read receipt) the machine-readable parts are not files.
+    let report_part = |ct: Option<&mail_parser::ContentType<'_>>| {
+        is_report_message
+            && ct.is_some_and(|c| {
+                let kind = format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase();
+                matches!(
+                    kind.as_str(),
+                    "message/delivery-status"
+                        | "message/global-delivery-status"
+                        | "message/disposition-notification"
+                        | "text/rfc822-headers"
+                        | "message/rfc822"
+                        | "message/global-headers"
+                )
+            })
+    };
     let attachments = msg
         .attachments()
+        .filter(|part| !report_part(part.content_type()))
         .enumerate()
         .map(|(index, part)| {
             let ct = part.content_type();
@@ -304,6 +343,57 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         bounce,
         truncated,
     }
+}
+
+/// A base64 body the strict decoder left encoded (bad padding, stray blank lines
+/// or trailing junk): decode what is base64 and read it in the part's charset.
+fn lenient_base64_text(text: &str, charset: Option<&str>) -> Option<String> {
+    use base64::Engine;
+    let alphabet = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=';
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // Only when it still looks encoded: long, and (nearly) all base64 characters.
+    let encoded = compact.chars().filter(|c| alphabet(*c)).count();
+    if compact.len() < 16 || encoded * 100 < compact.len() * 95 {
+        return None;
+    }
+    let mut clean: String = compact.chars().filter(|c| alphabet(*c) && *c != '=').collect();
+    clean.truncate(clean.len() - clean.len() % 4 + if clean.len() % 4 >= 2 { clean.len() % 4 } else { 0 });
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let bytes = engine.decode(clean.as_bytes()).ok()?;
+    let enc = charset
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (decoded, _, had_errors) = enc.decode(&bytes);
+    (!had_errors).then(|| decoded.trim().to_string())
+}
+
+/// qmail's plain-text bounce: "<addr>:" lines, then "--- Below this line is a
+/// copy of the message." and the returned message.
+fn qmail_bounce(text: &str, sender: Option<&str>) -> Option<Bounce> {
+    let sender = sender?.to_ascii_lowercase();
+    if !(sender.starts_with("mailer-daemon@") || sender.starts_with("postmaster@")) {
+        return None;
+    }
+    let (report, copy) = text.split_once("--- Below this line is a copy of the message.")?;
+    let failed: Vec<String> = report
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('<')?.strip_suffix(">:").map(str::to_lowercase))
+        .filter(|a| a.contains('@'))
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    Some(Bounce {
+        failed_recipients: failed,
+        original_message_id: header_in(copy.trim_start(), "Message-ID").map(|v| v.trim_matches(|c| c == '<' || c == '>').to_string()),
+        original_references: vec![],
+        original_subject: header_in(copy.trim_start(), "Subject").unwrap_or_default(),
+    })
 }
 
 /// The ticket number tagged in a subject as `[#1001]`, if any.
