@@ -22,6 +22,8 @@ echo "== cargo test" >&2
 cargo test --workspace --locked 2>&1
 
 echo "== OpenAPI contract (schemathesis)" >&2
+# cargo test builds test targets only; the local runner is a binary.
+cargo build --locked --quiet -p desk-local
 mkdir -p .dev/test
 export DEV_JWT_SECRET
 DEV_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
