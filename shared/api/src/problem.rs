@@ -82,7 +82,7 @@ impl From<DeskError> for Problem {
                 let mut p = Problem::new(
                     StatusCode::CONFLICT,
                     "version_conflict",
-                    format!("the ticket was changed by someone else; current version is {current}"),
+                    format!("this was changed by someone else meanwhile; the current version is {current}"),
                 )
                 .with_field("version");
                 p.current_version = Some(current);

@@ -2,6 +2,7 @@
 
 use desk_domain::directory::{GroupUpdate, NewGroup, NewUser, UserUpdate};
 use desk_domain::note::NewNote;
+use desk_domain::rules::{NewRule, RuleInput, RuleUpdate};
 use desk_domain::ticket::{NewTicket, TicketPatch};
 use desk_domain::{Caller, FieldError, GroupId, ListRequest, TicketNumber, UserId};
 use http::{Method, StatusCode};
@@ -43,6 +44,9 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["users", _] | ["groups", _] | ["modules", _] => "GET, PUT, DELETE",
         ["tickets", _, "sessions"] => "POST",
         ["modules"] => "GET, POST",
+        ["rules"] => "GET, POST",
+        ["rules", "dry-run"] => "POST",
+        ["rules", _] => "GET, PUT, DELETE",
         ["service-cases"] => "GET, POST, DELETE",
         ["service-cases", _] => "GET, DELETE",
         ["service-cases", _, "close"] | ["service-cases", _, "connect"] => "POST",
@@ -187,6 +191,39 @@ async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segme
             no_query(req)?;
             caller.require_admin()?;
             desk.delete_group(caller, &group_id(id)?).await?;
+            Ok(Reply::no_content())
+        }
+
+        ("GET", ["rules"]) => {
+            no_query(req)?;
+            Reply::ok(&json!({"items": desk.rules(caller).await?}))
+        }
+        ("POST", ["rules"]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: NewRule = json(req)?;
+            let rule = desk.create_rule(caller, input).await?;
+            Ok(Reply::json(StatusCode::CREATED, &rule)?.header(http::header::LOCATION, format!("/rules/{}", rule.id)))
+        }
+        ("POST", ["rules", "dry-run"]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: RuleInput = json(req)?;
+            Reply::ok(&desk.dry_run(caller, &input).await?)
+        }
+        ("GET", ["rules", id]) => {
+            no_query(req)?;
+            Reply::ok(&desk.rule(caller, id).await?)
+        }
+        ("PUT", ["rules", id]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: RuleUpdate = json(req)?;
+            Reply::ok(&desk.update_rule(caller, id, input).await?)
+        }
+        ("DELETE", ["rules", id]) => {
+            no_query(req)?;
+            desk.delete_rule(caller, id).await?;
             Ok(Reply::no_content())
         }
 

@@ -14,6 +14,7 @@ pub mod outbound;
 pub mod ports;
 pub mod random;
 pub mod rules;
+pub mod rules_admin;
 pub mod service;
 pub mod session;
 pub mod ticket;

@@ -188,3 +188,16 @@ impl Clock for OffsetClock {
         Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
     }
 }
+
+/// Rules, in one small partition.
+#[async_trait]
+pub trait RuleStore: Send + Sync {
+    /// Every rule. 1 Query per MB.
+    async fn list_rules(&self) -> DeskResult<Vec<crate::rules::Rule>>;
+    async fn get_rule(&self, id: &str) -> DeskResult<Option<crate::rules::Rule>>;
+    /// `AlreadyExists` if the id is taken.
+    async fn create_rule(&self, rule: &crate::rules::Rule) -> DeskResult<()>;
+    /// Replaces the rule if its stored version is `expected_version`, else `VersionConflict`.
+    async fn replace_rule(&self, rule: &crate::rules::Rule, expected_version: u64) -> DeskResult<()>;
+    async fn delete_rule(&self, id: &str) -> DeskResult<bool>;
+}

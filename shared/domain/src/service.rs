@@ -10,7 +10,9 @@ use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::{ListRequest, Page};
 use crate::note::{excerpt, NewNote, Note};
 use crate::outbound::{EventBus, Outbox};
-use crate::ports::{CaseStore, Clock, DirectoryStore, ModuleStore, PageRequest, Random, RateLimiter, TicketStore};
+use crate::ports::{
+    CaseStore, Clock, DirectoryStore, ModuleStore, PageRequest, Random, RateLimiter, RuleStore, TicketStore,
+};
 use crate::ticket::{Assignee, NewTicket, Ticket, TicketPatch};
 use crate::types::{EmailAddress, GroupId, Source, TicketNumber, UserId};
 
@@ -32,6 +34,7 @@ pub struct Desk {
     pub directory: Arc<dyn DirectoryStore>,
     pub cases: Arc<dyn CaseStore>,
     pub modules: Arc<dyn ModuleStore>,
+    pub rules: Arc<dyn RuleStore>,
     pub limiter: Arc<dyn RateLimiter>,
     pub outbox: Arc<dyn Outbox>,
     pub events: Arc<dyn EventBus>,

@@ -8,6 +8,7 @@ mod item;
 pub mod keys;
 mod cases;
 mod ledger;
+mod rules;
 mod schema;
 mod tickets;
 

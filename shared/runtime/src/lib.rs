@@ -87,6 +87,7 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
         directory: store_arc.clone(),
         cases: store_arc.clone(),
         modules: store_arc.clone(),
+        rules: store_arc.clone(),
         limiter: store_arc.clone(),
         outbox: Arc::new(outbox),
         events: Arc::new(events),

@@ -1,0 +1,98 @@
+//! Rules administration (administrators only): list, create, edit with optimistic
+//! concurrency, delete, and the dry run. Invalid rules are refused here, when
+//! saved, never at ingest.
+
+use std::collections::HashMap;
+
+use crate::access::Caller;
+use crate::error::{DeskError, DeskResult};
+use crate::rules::{next_position, CompiledRules, DryRun, NewRule, Rule, RuleInput, RuleUpdate};
+use crate::service::Desk;
+use crate::ticket::Assignee;
+
+/// Id of the default rule every desk has.
+pub const DEFAULT_RULE_ID: &str = "default";
+
+impl Desk {
+    /// Whether `assignee` exists (looked up before the synchronous validation).
+    async fn assignee_exists(&self, assignee: Option<&Assignee>) -> DeskResult<HashMap<Assignee, bool>> {
+        let mut known = HashMap::new();
+        if let Some(a) = assignee {
+            let exists = match a {
+                Assignee::User(u) => self.directory.get_user(u).await?.is_some_and(|u| u.active),
+                Assignee::Group(g) => self.directory.get_group(g).await?.is_some(),
+            };
+            known.insert(a.clone(), exists);
+        }
+        Ok(known)
+    }
+
+    /// Every rule, ordered as they run; the default rule is created on first use.
+    pub async fn rules(&self, caller: &Caller) -> DeskResult<Vec<Rule>> {
+        caller.require_admin()?;
+        self.all_rules().await
+    }
+
+    /// The rules as ingest sees them (no permission check: the system reads them).
+    pub async fn all_rules(&self) -> DeskResult<Vec<Rule>> {
+        let mut rules = self.rules.list_rules().await?;
+        if !rules.iter().any(|r| r.is_default) {
+            let default = Rule::default_rule(DEFAULT_RULE_ID, self.clock.now());
+            match self.rules.create_rule(&default).await {
+                Ok(()) | Err(DeskError::AlreadyExists { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            if let Some(stored) = self.rules.get_rule(DEFAULT_RULE_ID).await? {
+                rules.push(stored);
+            }
+        }
+        rules.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
+        Ok(rules)
+    }
+
+    pub async fn rule(&self, caller: &Caller, id: &str) -> DeskResult<Rule> {
+        caller.require_admin()?;
+        if id == DEFAULT_RULE_ID {
+            self.all_rules().await?;
+        }
+        self.rules.get_rule(id).await?.ok_or(DeskError::NotFound { what: "rule" })
+    }
+
+    pub async fn create_rule(&self, caller: &Caller, input: NewRule) -> DeskResult<Rule> {
+        caller.require_admin()?;
+        let known = self.assignee_exists(input.assignee()).await?;
+        let existing = self.all_rules().await?;
+        let id = format!("r{}", self.random.id(12));
+        let rule = input.validate(id, next_position(&existing), self.clock.now(), &|a| known.get(a).copied().unwrap_or(false))?;
+        self.rules.create_rule(&rule).await?;
+        Ok(rule)
+    }
+
+    pub async fn update_rule(&self, caller: &Caller, id: &str, input: RuleUpdate) -> DeskResult<Rule> {
+        let current = self.rule(caller, id).await?;
+        if input.version != current.version {
+            return Err(DeskError::VersionConflict { current: current.version });
+        }
+        let known = self.assignee_exists(input.assignee()).await?;
+        let next = input.validate(&current, self.clock.now(), &|a| known.get(a).copied().unwrap_or(false))?;
+        self.rules.replace_rule(&next, current.version).await?;
+        Ok(next)
+    }
+
+    pub async fn delete_rule(&self, caller: &Caller, id: &str) -> DeskResult<()> {
+        let current = self.rule(caller, id).await?;
+        current.ensure_deletable()?;
+        if self.rules.delete_rule(id).await? {
+            Ok(())
+        } else {
+            Err(DeskError::NotFound { what: "rule" })
+        }
+    }
+
+    /// Which rule `email` would hit, what it would do, and why earlier rules did not match.
+    pub async fn dry_run(&self, caller: &Caller, email: &RuleInput) -> DeskResult<DryRun> {
+        caller.require_admin()?;
+        let rules = self.all_rules().await?;
+        Ok(CompiledRules::new(&rules).dry_run(email))
+    }
+}
