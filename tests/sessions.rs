@@ -322,7 +322,14 @@ async fn service_queue_filters_visibility_and_bulk_delete() {
         [(b.clone(), "service_case_not_found".into()), ("s000-000-000".into(), "service_case_not_found".into()), ("garbage".into(), "service_case_not_found".into())]
     );
     assert_eq!(s.delete(&format!("/service-cases/{b}"), "admin").await.status, StatusCode::NO_CONTENT);
-    assert_eq!(codes(&s.get("/service-cases", "admin").await), [u]);
+    assert_eq!(codes(&s.get("/service-cases", "admin").await), [u.clone()]);
+    // An unassigned SOS case goes to the expert who connects, who can then close it.
+    let r = s.post(&format!("/service-cases/{u}/connect"), "bob", json!({})).await;
+    assert_eq!(r.body["case"]["assignee"], "bob", "{}", r.body);
+    assert_problem(&s.post(&format!("/service-cases/{u}/close"), "alice", json!({})).await, 404, "service_case_not_found", None);
+    assert_eq!(s.post(&format!("/service-cases/{u}/close"), "bob", json!({})).await.body["status"], "closed");
+    // Status filters ignore case, and a cursor is bound to its filters.
+    assert_eq!(s.get("/service-cases?status=CLOSED", "admin").await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -380,6 +387,10 @@ async fn public_endpoints_refuse_abuse() {
         }
     }
     assert!(limited, "40 events in a minute must hit the limit");
+    // ...and did not use up the real customer's budget.
+    let real = public_event(&s, &code, Some(&secret), "customer_connected").await;
+    assert_eq!(real.status, StatusCode::OK, "{}", real.body);
+    assert_eq!(real.body["status"], "pending");
     // Agents manage modules only as admins.
     assert_problem(&s.post("/modules", "alice", json!({"name": "X", "kind": "custom"})).await, 403, "forbidden", None);
 }

@@ -11,9 +11,10 @@
 # Every phase runs (schema examples, coverage, fuzzing, stateful link-following),
 # positive and negative data, with a fixed seed and a bounded number of examples
 # per operation, so a run is repeatable and takes well under 3 minutes on 2 cores.
-# The run WRITES: it creates, edits and deletes tickets, notes, users and groups
-# (only its own administrator is safe: it cannot delete or demote itself). Point it
-# at a throwaway table, never at data you care about.
+# The run WRITES: it creates, edits and deletes tickets, notes, users, groups,
+# service cases and modules (only its own administrator is safe: it cannot delete or
+# demote itself; seeded agents may end up deleted or deactivated, so run an agent's
+# token on a fresh table). Point it at a throwaway table, never at data you care about.
 #
 # Exits non-zero when any check fails.
 set -euo pipefail
@@ -45,10 +46,15 @@ cat >"$config" <<'TOML'
 #   - createTicket, editTicket: `assignee` must name an existing active user or an
 #     existing group; `add_tags` must not push a ticket over 20 tags.
 #   - createUser, replaceUser: every id in `groups` must name an existing group.
+#   - listServiceCases: `cursor`, as for tickets.
+#   - createTicketSession, createServiceCase, createModule, replaceModule: `assignee`
+#     must name an existing active user; createServiceCase's `ticket` must name a
+#     ticket the caller may see.
 # All other operations must accept every schema-valid request (2xx, or the 401/403/
-# 404/409 that depend on who asks and what exists).
+# 404/409/429 that depend on who asks, what exists and how often it was asked).
 [[operations]]
-include-operation-id = ["listTickets", "listActivity", "listNotes", "createTicket", "editTicket", "createUser", "replaceUser"]
+include-operation-id = ["listTickets", "listActivity", "listNotes", "createTicket", "editTicket", "createUser", "replaceUser",
+                        "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 
@@ -57,9 +63,10 @@ TOML
 #     locally the API verifies every token itself, so this is meaningful. (In the
 #     cloud API Gateway's JWT authorizer answers 401 with its own body; this script
 #     is meant for the local runner.)
-#   - use_after_free / ensure_resource_availability (stateful phase): a deleted user
-#     or group must be 404 afterwards, a created ticket/user/group must be readable.
-#     Both hold for an administrator's token (see TOKEN above).
+#   - use_after_free / ensure_resource_availability (stateful phase): a deleted user,
+#     group, module or service case must be 404 afterwards, a created ticket/user/
+#     group/module/service case must be readable. Both hold for an administrator's
+#     token (see TOKEN above).
 #   - object_level_authorization needs several identities configured; with the one
 #     token given here it has nothing to compare and passes trivially.
 #   - max_response_time is off (no limit is set): DynamoDB Local latency is not the
@@ -68,7 +75,7 @@ TOML
 # and earlier runs do not change what this one generates. --workers 1: requests go
 # out in the same order every run, so the seed reproduces a run that starts from
 # the same data (the API is stateful). `timeout` is only a safety net for a hung API; a normal run takes
-# about 1.5 minutes.
+# about 2 minutes.
 status=0
 timeout 600 "$st" --config-file "$config" run infra/openapi.yaml \
   --url "$url" \

@@ -46,6 +46,11 @@ def main() -> None:
         AWS_SECRET_ACCESS_KEY="local",
         AWS_REGION="us-east-1",
         TABLE_NAME="desk",
+        DESK_ADDRESS="support@desk.example",
+        OUTBOX_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/outbox",
+        EVENT_BUS_NAME="desk",
+        JOIN_LINK_BASE="https://quicksupport.example/join",
+        CONNECT_LINK_BASE="https://quicksupport.example/connect",
         AUTH_MODE="apigateway",
         RUST_LOG="warn",
     )

@@ -85,7 +85,7 @@ fn render(status: StatusCode, body: Option<Vec<u8>>, content_type: &str) -> Resp
 pub fn problem_response(p: &Problem) -> Response<Body> {
     let body = serde_json::to_vec(p).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec());
     let mut resp = render(p.status(), Some(body), "problem");
-    if p.status == 401 {
+    if p.status == 401 && p.code == "unauthorized" {
         resp.headers_mut()
             .insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }

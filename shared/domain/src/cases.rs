@@ -419,6 +419,7 @@ impl Desk {
         code: &SessionCode,
         event: CaseEvent,
         actor: Actor,
+        assign_to: Option<&UserId>,
         allowed: impl Fn(&StoredCase) -> DeskResult<()>,
     ) -> DeskResult<ServiceCase> {
         for _ in 0..TRANSITION_ATTEMPTS {
@@ -428,7 +429,13 @@ impl Desk {
             let current = stored.case;
             let now = self.clock.now();
             let next = match current.apply(event, now) {
-                Ok(next) => next,
+                Ok(mut next) => {
+                    // An unassigned case (e.g. from an SOS button) goes to whoever takes it.
+                    if next.assignee.is_none() {
+                        next.assignee = assign_to.cloned();
+                    }
+                    next
+                }
                 Err(TransitionError::Overdue) => {
                     // Store the expiry this read discovered; whoever stores it first logs it.
                     let _ = self.expire_one(&StoredCase { case: current.clone(), secret_hash }, now).await;
@@ -510,12 +517,14 @@ impl Desk {
 
     pub async fn close_case(&self, caller: &Caller, code: &SessionCode) -> DeskResult<ServiceCase> {
         let me = caller.clone();
-        self.transition(code, CaseEvent::Close, Actor::user(caller.id()), move |s| {
+        self.transition(code, CaseEvent::Close, Actor::user(caller.id()), None, move |s| {
             if !Self::may_see_case(&me, &s.case) {
                 return Err(DeskError::NotFound { what: "service_case" });
             }
-            if !s.case.may_close(me.id()) {
-                return Err(DeskError::Forbidden("only the case's assignee or its creator may close it".into()));
+            if !s.case.may_close(me.id()) && !me.is_admin() {
+                return Err(DeskError::Forbidden(
+                    "only the case's assignee, its creator or an administrator may close it".into(),
+                ));
             }
             Ok(())
         })
@@ -527,7 +536,7 @@ impl Desk {
         let me = caller.clone();
         let was_waiting = self.stored_case(code).await?.case.customer_waiting_since.is_some();
         let case = self
-            .transition(code, CaseEvent::Connected(Partner::Expert), Actor::user(caller.id()), move |s| {
+            .transition(code, CaseEvent::Connected(Partner::Expert), Actor::user(caller.id()), Some(caller.id()), move |s| {
                 if Self::may_see_case(&me, &s.case) {
                     Ok(())
                 } else {
@@ -553,16 +562,27 @@ impl Desk {
         // Unknown codes and wrong secrets answer alike, so codes cannot be probed.
         let code = SessionCode::parse(raw_code).map_err(|_| DeskError::NotFound { what: "service_case" })?;
         let now = self.clock.now();
-        if !self.limiter.allow(&format!("case:{code}"), EVENTS_PER_MINUTE, 60, now).await? {
+        let presented = secret_hash(secret);
+        let authentic = match self.cases.get_case(&code).await? {
+            Some(s) => same_hash(&s.secret_hash, &presented),
+            None => false,
+        };
+        // Failed attempts and the customer's own events have separate budgets, so
+        // someone who knows a code cannot use up the customer's.
+        let key = if authentic { format!("case:{code}") } else { format!("case-denied:{code}") };
+        if !self.limiter.allow(&key, EVENTS_PER_MINUTE, 60, now).await? {
             return Err(DeskError::RateLimited { retry_after: 60 - (now.timestamp() % 60) as u32 });
         }
-        let presented = secret_hash(secret);
+        if !authentic {
+            return Err(DeskError::NotFound { what: "service_case" });
+        }
         let case_event = match event.kind {
             PublicEventKind::CustomerConnected => CaseEvent::Connected(Partner::Customer),
             PublicEventKind::CustomerDisconnected => CaseEvent::Disconnected(Partner::Customer),
         };
         let case = self
-            .transition(&code, case_event, Actor::Customer, move |s| {
+            .transition(&code, case_event, Actor::Customer, None, move |s| {
+                // Checked again on the version being written.
                 if same_hash(&s.secret_hash, &presented) {
                     Ok(())
                 } else {

@@ -106,9 +106,10 @@ impl CaseStatus {
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let wanted = raw.trim().to_ascii_lowercase();
         Self::ALL
             .into_iter()
-            .find(|s| s.as_str() == raw.trim())
+            .find(|s| s.as_str() == wanted)
             .ok_or_else(|| FieldError::new("status", "must be one of: new, pending, in_progress, closed, expired"))
     }
 
@@ -218,6 +219,7 @@ impl ServiceCase {
             c.ended_at = Some(c.expires_at);
             c.customer_connected = false;
             c.expert_connected = false;
+            c.customer_waiting_since = None;
         }
         c
     }

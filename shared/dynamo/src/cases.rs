@@ -184,7 +184,7 @@ impl CaseStore for DynamoStore {
 
     async fn list_cases(&self, q: &CaseQuery) -> DeskResult<Page<ServiceCase>> {
         let index = keys::CASES_BY_CREATED;
-        let fp = cursor::fingerprint(&format!("cases|{:?}|{:?}", q.visible_to, q.assignee));
+        let fp = cursor::fingerprint(&format!("cases|{:?}|{:?}|{:?}", q.visible_to, q.assignee, q.statuses));
         let names = [keys::PK, keys::SK, index.pk, index.sk];
         let start = q
             .cursor

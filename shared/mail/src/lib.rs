@@ -6,6 +6,7 @@ pub mod headers;
 pub mod parse;
 pub mod robots;
 pub mod sanitize;
+pub mod thread;
 pub mod token;
 
 pub use parse::{parse, Attachment, Limits, Mailbox, ParsedMail, Verdicts};
