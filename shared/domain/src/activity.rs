@@ -17,6 +17,8 @@ pub enum Actor {
     User { id: String },
     /// The customer, through their QuickSupport module.
     Customer,
+    /// Whoever sent an email.
+    Sender { address: String },
     System,
 }
 
@@ -36,13 +38,17 @@ pub enum ActivityKind {
     SessionCreated { code: SessionCode, join_link: String, assignee: Option<UserId> },
     SessionChanged { code: SessionCode, from: CaseStatus, to: CaseStatus },
     SessionDeleted { code: SessionCode },
+    /// An email arrived on the ticket (`message_id` is the stored message's id).
+    EmailReceived { message_id: String, from: String, subject: String, excerpt: String, automation: Option<String> },
+    /// A rule applied to the ticket created from an email.
+    RuleApplied { rule_id: String, rule_name: String, summary: String },
     /// An email the desk sent (`message_id` as the mail service returned it).
     EmailSent { mail_id: String, to: Vec<String>, subject: String, message_id: String, purpose: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityEntry {
-    /// Time-ordered id (UUIDv7): entries sort by it.
+    /// Time-ordered id: entries sort by it.
     pub id: String,
     pub ticket: TicketNumber,
     pub at: DateTime<Utc>,
@@ -57,12 +63,10 @@ impl ActivityEntry {
     }
 }
 
-/// A UUIDv7 for `at`: sorts by time, unique across concurrent writers.
+/// An id that sorts by time to the microsecond (`20261123174512123456-1a2b3c4d5e6f`),
+/// unique across concurrent writers by its random suffix. Entries written by one
+/// operation get increasing times, so they read back in the order they happened.
 pub fn time_ordered_id(at: DateTime<Utc>) -> String {
-    let ts = uuid::Timestamp::from_unix(
-        uuid::NoContext,
-        at.timestamp().max(0) as u64,
-        at.timestamp_subsec_nanos(),
-    );
-    Uuid::new_v7(ts).to_string()
+    let random = Uuid::new_v4().simple().to_string();
+    format!("{}{:06}-{}", at.format("%Y%m%d%H%M%S"), at.timestamp_subsec_micros(), &random[..12])
 }

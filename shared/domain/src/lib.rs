@@ -7,6 +7,7 @@ pub mod activity;
 pub mod cases;
 pub mod directory;
 pub mod error;
+pub mod inbound;
 pub mod listing;
 pub mod module;
 pub mod note;

@@ -4,8 +4,8 @@
 //! | item        | pk              | sk                 |
 //! |-------------|-----------------|--------------------|
 //! | ticket      | `TICKET#<n>`    | `TICKET`           |
-//! | activity    | `TICKET#<n>`    | `ACT#<uuidv7>`     |
-//! | note        | `TICKET#<n>`    | `NOTE#<uuidv7>`    |
+//! | activity    | `TICKET#<n>`    | `ACT#<time id>`     |
+//! | note        | `TICKET#<n>`    | `NOTE#<time id>`    |
 //! | counter     | `COUNTER`       | `TICKET`           |
 //! | user        | `USERS`         | `USER#<id>`        |
 //! | group       | `GROUPS`        | `GROUP#<id>`       |

@@ -7,6 +7,7 @@ mod directory;
 mod item;
 pub mod keys;
 mod cases;
+mod inbound;
 mod ledger;
 mod rules;
 mod schema;

@@ -16,7 +16,7 @@ use crate::{storage, DynamoStore};
 /// requested item, so pages come back full more often at a bounded cost.
 const FILTER_READ_FACTOR: usize = 4;
 
-fn ticket_item(t: &Ticket) -> DeskResult<Item> {
+pub(crate) fn ticket_item(t: &Ticket) -> DeskResult<Item> {
     let mut item = to_item(t, keys::ticket_pk(t.number), keys::TICKET_SK.into())?;
     for (name, value) in keys::ticket_index_attributes(t) {
         item.insert(name.into(), s(value));

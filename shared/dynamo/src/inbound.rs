@@ -1,0 +1,230 @@
+//! `InboundStore` on DynamoDB. A received email is one transaction: the delivery
+//! marker (conditioned on not existing: exactly once), the message, the ticket
+//! write, the activity and the message-id index items.
+//!
+//! | item            | pk                 | sk            |
+//! |-----------------|--------------------|---------------|
+//! | delivery marker | `DELIVERY#<id>`    | `DELIVERY`    |
+//! | message         | `TICKET#<n>`       | `MSG#<time id>`|
+//! | message id      | `MSGID#<rfc id>`   | `MSGID`       |
+//! | quarantine      | `DELIVERY#<id>`    | `DELIVERY` (with `quarantined`) |
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use desk_domain::inbound::{InboundMessage, InboundStore, Recorded, TicketWrite};
+use desk_domain::{ActivityEntry, DeskError, DeskResult, TicketNumber};
+
+use crate::item::{from_item, s, to_item};
+use crate::tickets::{activity_item, ticket_item};
+use crate::{keys, storage, DynamoStore};
+
+fn delivery_pk(id: &str) -> String {
+    format!("DELIVERY#{id}")
+}
+
+fn msgid_pk(id: &str) -> String {
+    format!("MSGID#{}", id.to_ascii_lowercase())
+}
+
+/// A transaction holds at most 100 items; message ids beyond this are not indexed.
+const MAX_INDEXED_IDS: usize = 40;
+
+fn cancelled_at(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>, index: usize) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
+            .cancellation_reasons()
+            .get(index)
+            .is_some_and(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
+}
+
+fn tx_put(table: &str, item: HashMap<String, AttributeValue>, condition: Option<&str>) -> DeskResult<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_string))
+        .build()
+        .map_err(|e| DeskError::Storage(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+#[async_trait]
+impl InboundStore for DynamoStore {
+    async fn ticket_for_message_ids(&self, ids: &[String]) -> DeskResult<Option<TicketNumber>> {
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let mut keys_and = KeysAndAttributes::builder();
+        let mut seen = Vec::new();
+        for id in ids.iter().take(100) {
+            let pk = msgid_pk(id);
+            if seen.contains(&pk) {
+                continue;
+            }
+            seen.push(pk.clone());
+            keys_and = keys_and.keys(HashMap::from([
+                (keys::PK.to_string(), s(pk)),
+                (keys::SK.to_string(), s("MSGID")),
+            ]));
+        }
+        let out = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, keys_and.build().map_err(|e| DeskError::Storage(e.to_string()))?)
+            .send()
+            .await
+            .map_err(storage("BatchGetItem message ids"))?;
+        let found: Vec<(String, u64)> = out
+            .responses
+            .and_then(|mut r| r.remove(&self.table))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|item| {
+                let pk = item.get(keys::PK)?.as_s().ok()?.clone();
+                let n = item.get("ticket")?.as_n().ok()?.parse().ok()?;
+                Some((pk, n))
+            })
+            .collect();
+        // The most recent id (first in `ids`) wins when they point to different tickets.
+        Ok(seen
+            .iter()
+            .find_map(|pk| found.iter().find(|(p, _)| p == pk).map(|(_, n)| *n))
+            .and_then(|n| TicketNumber::new(n).ok()))
+    }
+
+    async fn record(
+        &self,
+        message: &InboundMessage,
+        write: &TicketWrite,
+        activity: &[ActivityEntry],
+        message_ids: &[String],
+    ) -> DeskResult<Recorded> {
+        let now = keys::ts(message.received_at);
+        let mut items = vec![tx_put(
+            &self.table,
+            HashMap::from([
+                (keys::PK.to_string(), s(delivery_pk(&message.delivery_id))),
+                (keys::SK.to_string(), s("DELIVERY")),
+                ("ticket".to_string(), AttributeValue::N(message.ticket.get().to_string())),
+                ("message".to_string(), s(message.id.clone())),
+                ("raw_key".to_string(), s(message.raw_key.clone())),
+                ("at".to_string(), s(now.clone())),
+            ]),
+            Some("attribute_not_exists(pk)"),
+        )?];
+        match write {
+            TicketWrite::Create(t) => items.push(tx_put(&self.table, ticket_item(t)?, Some("attribute_not_exists(pk)"))?),
+            TicketWrite::Update { ticket, expected_version } => {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(ticket_item(ticket)?))
+                    .condition_expression("version = :v")
+                    .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+                    .build()
+                    .map_err(|e| DeskError::Storage(e.to_string()))?;
+                items.push(TransactWriteItem::builder().put(put).build());
+            }
+            TicketWrite::Touch { number, at } => {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .key(keys::PK, s(keys::ticket_pk(*number)))
+                    .key(keys::SK, s(keys::TICKET_SK))
+                    .update_expression("SET updated_at = :t, k_updated = :k")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":t", s(keys::ts(*at)))
+                    .expression_attribute_values(":k", s(keys::updated_key(*number, *at)))
+                    .build()
+                    .map_err(|e| DeskError::Storage(e.to_string()))?;
+                items.push(TransactWriteItem::builder().update(update).build());
+            }
+        }
+        items.push(tx_put(
+            &self.table,
+            to_item(message, keys::ticket_pk(message.ticket), format!("MSG#{}", message.id))?,
+            None,
+        )?);
+        for entry in activity {
+            items.push(tx_put(&self.table, activity_item(entry)?, None)?);
+        }
+        let mut indexed = Vec::new();
+        for id in message_ids.iter().take(MAX_INDEXED_IDS) {
+            let pk = msgid_pk(id);
+            if indexed.contains(&pk) {
+                continue;
+            }
+            indexed.push(pk.clone());
+            // First writer keeps an id: a reused Message-ID never moves to another ticket.
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(pk))
+                .key(keys::SK, s("MSGID"))
+                .update_expression("SET ticket = if_not_exists(ticket, :n)")
+                .expression_attribute_values(":n", AttributeValue::N(message.ticket.get().to_string()))
+                .build()
+                .map_err(|e| DeskError::Storage(e.to_string()))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Recorded::Stored),
+            Err(e) if cancelled_at(&e, 0) => Ok(Recorded::Duplicate),
+            Err(e) if cancelled_at(&e, 1) => match write {
+                TicketWrite::Update { ticket, .. } => {
+                    let current = self.get_ticket_version(ticket.number).await?;
+                    Err(DeskError::VersionConflict { current })
+                }
+                TicketWrite::Create(_) => Err(DeskError::Storage("ticket number already used".into())),
+                TicketWrite::Touch { .. } => Err(DeskError::NotFound { what: "ticket" }),
+            },
+            Err(e) => Err(storage("TransactWriteItems inbound")(e)),
+        }
+    }
+
+    async fn quarantine(&self, delivery_id: &str, raw_key: &str, reason: &str, at: DateTime<Utc>) -> DeskResult<Recorded> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(keys::PK, s(delivery_pk(delivery_id)))
+            .item(keys::SK, s("DELIVERY"))
+            .item("quarantined", s(reason))
+            .item("raw_key", s(raw_key))
+            .item("at", s(keys::ts(at)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Recorded::Stored),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Ok(Recorded::Duplicate)
+            }
+            Err(e) => Err(storage("PutItem quarantine")(e)),
+        }
+    }
+
+    async fn messages(&self, number: TicketNumber) -> DeskResult<Vec<InboundMessage>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", s(keys::ticket_pk(number)))
+            .expression_attribute_values(":p", s("MSG#"))
+            .send()
+            .await
+            .map_err(storage("Query messages"))?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+}
+
+impl DynamoStore {
+    async fn get_ticket_version(&self, n: TicketNumber) -> DeskResult<u64> {
+        use desk_domain::TicketStore;
+        Ok(self.get_ticket(n).await?.map_or(0, |t| t.version))
+    }
+}
