@@ -222,3 +222,22 @@ async fn edited_cursors_are_400_not_an_outage() {
         assert_problem(&r, 400, "invalid_cursor", Some("cursor"));
     }
 }
+
+#[tokio::test]
+async fn structs_written_as_arrays_are_refused_at_every_depth() {
+    let s = Stack::start().await;
+    let r = s.post("/tickets", "admin", json!({"name": "t", "customer": ["Jo", "jo@x.example"]})).await;
+    assert_problem(&r, 400, "invalid_field", Some("customer"));
+    let r = s.post("/rules", "admin", json!({"name": "x", "actions": [null, null]})).await;
+    assert_problem(&r, 400, "invalid_field", Some("actions"));
+    let r = s.post("/rules", "admin", json!({"name": "x", "conditions": [["subject", null, "contains", "a"]]})).await;
+    assert_problem(&r, 400, "invalid_field", Some("conditions[0]"));
+    let r = s.post("/rules/dry-run", "admin", json!({"sender": "a@b.example", "headers": [["X", "1", "extra"]]})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["code"], "invalid_field", "{}", r.body);
+    assert!(r.body["field"].as_str().unwrap().starts_with("headers"), "{}", r.body);
+    // Ids that cannot exist are simply not found (never a storage error).
+    let long = "x".repeat(1020);
+    assert_problem(&s.get(&format!("/rules/{long}"), "admin").await, 404, "rule_not_found", None);
+    assert_eq!(s.get("/tickets", "admin").await.status, StatusCode::OK);
+}

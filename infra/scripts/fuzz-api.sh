@@ -12,9 +12,9 @@
 # positive and negative data, with a fixed seed and a bounded number of examples
 # per operation, so a run is repeatable and takes well under 3 minutes on 2 cores.
 # The run WRITES: it creates, edits and deletes tickets, notes, users, groups,
-# service cases and modules (only its own administrator is safe: it cannot delete or
-# demote itself; seeded agents may end up deleted or deactivated, so run an agent's
-# token on a fresh table). Point it at a throwaway table, never at data you care about.
+# service cases, modules and rules (only its own administrator is safe: it cannot
+# delete or demote itself; seeded agents may end up deleted or deactivated, so run an
+# agent's token on a fresh table). Point it at a throwaway table, never at data you care about.
 #
 # Exits non-zero when any check fails.
 set -euo pipefail
@@ -50,11 +50,16 @@ cat >"$config" <<'TOML'
 #   - createTicketSession, createServiceCase, createModule, replaceModule: `assignee`
 #     must name an existing active user; createServiceCase's `ticket` must name a
 #     ticket the caller may see.
+#   - createRule, replaceRule: a `matches` condition's regular expression must compile
+#     (the service's syntax and size limits); `actions.assignee` must name an existing
+#     active user or an existing group; the default rule (replaceRule) keeps no
+#     conditions, stays enabled and keeps its position.
 # All other operations must accept every schema-valid request (2xx, or the 401/403/
 # 404/409/429 that depend on who asks, what exists and how often it was asked).
 [[operations]]
 include-operation-id = ["listTickets", "listActivity", "listNotes", "createTicket", "editTicket", "createUser", "replaceUser",
-                        "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule"]
+                        "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
+                        "createRule", "replaceRule"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 

@@ -86,6 +86,8 @@ pub struct Reply {
 
 impl Stack {
     pub async fn start() -> Stack {
+        // Storage errors are logged (not sent to clients): show them in failing tests.
+        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let counter = CallCounter::default();
         let client = dynamo_client(Some(counter.clone()));
         let table = fresh_table(&client).await;

@@ -37,6 +37,7 @@ pub fn local_config(table: &str, resources: Option<&provision::Resources>) -> Re
     let var = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
     let address = var("DESK_ADDRESS", "support@desk.example");
     Ok(desk_runtime::Config {
+        reply_token_key: var("REPLY_TOKEN_KEY", "local-development-reply-token-key-not-secret"),
         table: table.to_string(),
         outbox_queue_url: resources.map(|r| r.outbox_url.clone()).unwrap_or_default(),
         event_bus: resources.map(|r| r.bus.clone()).unwrap_or_else(|| "default".into()),

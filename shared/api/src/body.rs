@@ -57,14 +57,17 @@ pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_json", "the body must be a JSON object").with_field("body"));
     }
-    // Syntax first (cheap, no allocation), so broken JSON is always `invalid_json`
-    // rather than whatever field error the parser met before the break.
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}"))
-            .with_field("body"));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
+    // Syntax first, so broken JSON is always `invalid_json` rather than whatever
+    // field error the parser met before the break.
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}"))
+                .with_field("body"))
+        }
+    };
+    // Strict: objects where structs are expected, at every depth.
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(crate::strict::Strict(&value));
     parsed.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod problem;
+mod strict;
 mod routes;
 mod routes_cases;
 

@@ -46,12 +46,19 @@ impl Desk {
                 rules.push(stored);
             }
         }
-        rules.sort_by(|a, b| a.position.cmp(&b.position).then_with(|| a.id.cmp(&b.id)));
+        // As they run: by position, the default rule always last.
+        rules.sort_by(|a, b| (a.is_default, a.position, &a.id).cmp(&(b.is_default, b.position, &b.id)));
         Ok(rules)
     }
 
     pub async fn rule(&self, caller: &Caller, id: &str) -> DeskResult<Rule> {
         caller.require_admin()?;
+        // Ids are `default` or `r` + 12 letters/digits; anything else cannot exist.
+        let well_formed = id == DEFAULT_RULE_ID
+            || (id.len() == 13 && id.starts_with('r') && id[1..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        if !well_formed {
+            return Err(DeskError::NotFound { what: "rule" });
+        }
         if id == DEFAULT_RULE_ID {
             self.all_rules().await?;
         }

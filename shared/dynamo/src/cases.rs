@@ -131,7 +131,7 @@ impl CaseStore for DynamoStore {
         if let Some(item) = self.activity_put(entry)? {
             tx = tx.transact_items(item);
         }
-        match tx.send().await {
+        match crate::transact(tx).await {
             Ok(_) => Ok(()),
             Err(e) if tx_failed_at(&e, 0) => Err(DeskError::AlreadyExists { what: "service_case" }),
             Err(e) if tx_failed_at(&e, 1) => Err(DeskError::Conflict {
@@ -175,7 +175,7 @@ impl CaseStore for DynamoStore {
                 tx = tx.transact_items(item);
             }
         }
-        match tx.send().await {
+        match crate::transact(tx).await {
             Ok(_) => Ok(()),
             Err(e) if tx_failed_at(&e, 0) => Err(DeskError::VersionConflict { current: 0 }),
             Err(e) => Err(storage("TransactWriteItems case transition")(e)),
@@ -276,7 +276,7 @@ impl CaseStore for DynamoStore {
         if let Some(item) = self.release_slot(case)? {
             tx = tx.transact_items(item);
         }
-        match tx.send().await {
+        match crate::transact(tx).await {
             Ok(_) => Ok(true),
             Err(e) if tx_failed_at(&e, 0) => Ok(false),
             Err(e) => Err(storage("TransactWriteItems delete case")(e)),

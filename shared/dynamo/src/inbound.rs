@@ -170,7 +170,7 @@ impl InboundStore for DynamoStore {
                 .map_err(|e| DeskError::Storage(e.to_string()))?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match crate::transact(self.client.transact_write_items().set_transact_items(Some(items))).await {
             Ok(_) => Ok(Recorded::Stored),
             Err(e) if cancelled_at(&e, 0) => Ok(Recorded::Duplicate),
             Err(e) if cancelled_at(&e, 1) => match write {

@@ -185,13 +185,14 @@ impl TicketStore for DynamoStore {
     }
 
     async fn create_ticket(&self, ticket: &Ticket, created: &ActivityEntry) -> DeskResult<()> {
-        self.client
-            .transact_write_items()
-            .transact_items(put(&self.table, ticket_item(ticket)?, Some("attribute_not_exists(pk)"))?)
-            .transact_items(put(&self.table, activity_item(created)?, None)?)
-            .send()
-            .await
-            .map_err(storage("TransactWriteItems create ticket"))?;
+        crate::transact(
+            self.client
+                .transact_write_items()
+                .transact_items(put(&self.table, ticket_item(ticket)?, Some("attribute_not_exists(pk)"))?)
+                .transact_items(put(&self.table, activity_item(created)?, None)?),
+        )
+        .await
+        .map_err(storage("TransactWriteItems create ticket"))?;
         Ok(())
     }
 
@@ -218,13 +219,13 @@ impl TicketStore for DynamoStore {
             .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
             .build()
             .map_err(|e| DeskError::Storage(e.to_string()))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put_item).build())
-            .transact_items(put(&self.table, activity_item(entry)?, None)?)
-            .send()
-            .await;
+        let result = crate::transact(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put_item).build())
+                .transact_items(put(&self.table, activity_item(entry)?, None)?),
+        )
+        .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if first_condition_failed(&e) => {
@@ -249,14 +250,14 @@ impl TicketStore for DynamoStore {
             .expression_attribute_values(":k", s(keys::updated_key(note.ticket, touched_at)))
             .build()
             .map_err(|e| DeskError::Storage(e.to_string()))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(touch).build())
-            .transact_items(put(&self.table, to_item(note, keys::ticket_pk(note.ticket), keys::note_sk(&note.id))?, None)?)
-            .transact_items(put(&self.table, activity_item(entry)?, None)?)
-            .send()
-            .await;
+        let result = crate::transact(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(touch).build())
+                .transact_items(put(&self.table, to_item(note, keys::ticket_pk(note.ticket), keys::note_sk(&note.id))?, None)?)
+                .transact_items(put(&self.table, activity_item(entry)?, None)?),
+        )
+        .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if first_condition_failed(&e) => Err(DeskError::NotFound { what: "ticket" }),

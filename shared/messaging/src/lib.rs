@@ -147,3 +147,35 @@ pub fn clients(config: &aws_config::SdkConfig, queue_url: &str, bus_name: &str) 
         SesTransport::new(aws_sdk_sesv2::Client::new(config)),
     )
 }
+
+/// Raw inbound mail in S3 (SES's receipt rule writes it there).
+#[derive(Clone)]
+pub struct S3RawMail {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3RawMail {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl desk_ingest::RawMail for S3RawMail {
+    async fn get(&self, bucket: &str, key: &str) -> DeskResult<Vec<u8>> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(failed("S3 GetObject"))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| DeskError::Storage(format!("S3 body: {e}")))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+}

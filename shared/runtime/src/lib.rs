@@ -25,12 +25,25 @@ fn required(name: &'static str) -> Result<String, ConfigError> {
     var(name).ok_or(ConfigError::Missing(name))
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub table: String,
     pub outbox_queue_url: String,
     pub event_bus: String,
     pub settings: Settings,
+    /// Signs the reply tokens in our Reply-To addresses (secret; never logged).
+    pub reply_token_key: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("table", &self.table)
+            .field("outbox_queue_url", &self.outbox_queue_url)
+            .field("event_bus", &self.event_bus)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -48,7 +61,12 @@ impl Config {
                 Err(ConfigError::Invalid(name, "must be an http(s) URL".into()))
             }
         };
+        let reply_token_key = required("REPLY_TOKEN_KEY")?;
+        if reply_token_key.len() < 32 {
+            return Err(ConfigError::Invalid("REPLY_TOKEN_KEY", "must be at least 32 characters".into()));
+        }
         Ok(Self {
+            reply_token_key,
             table: required("TABLE_NAME")?,
             outbox_queue_url: required("OUTBOX_QUEUE_URL")?,
             event_bus: var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
@@ -61,10 +79,11 @@ impl Config {
     }
 }
 
-/// The desk and its mailer over the AWS adapters.
+/// The desk, its mailer and its ingest over the AWS adapters.
 pub struct Wired {
     pub desk: Desk,
     pub mailer: Mailer,
+    pub inbound: desk_jobs::inbound::Inbound,
     pub store: DynamoStore,
 }
 
@@ -98,11 +117,23 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
     let mailer = Mailer {
         ledger: store_arc.clone(),
         transport: Arc::new(transport),
-        tickets: store_arc,
+        tickets: store_arc.clone(),
         clock,
         from: config.settings.desk_address.clone(),
     };
-    Wired { desk, mailer, store }
+    let desk_domain = config.settings.desk_address.as_str().rsplit_once('@').map_or("", |(_, d)| d).to_string();
+    let ingest = desk_ingest::Ingest::new(
+        desk.clone(),
+        store_arc,
+        desk_mail::ReplyToken::new(config.reply_token_key.clone().into_bytes()),
+        vec![desk_domain],
+        vec![config.settings.desk_address.as_str().to_string()],
+    );
+    let inbound = desk_jobs::inbound::Inbound {
+        ingest,
+        raw: Arc::new(desk_messaging::S3RawMail::new(aws_sdk_s3::Client::new(aws))),
+    };
+    Wired { desk, mailer, inbound, store }
 }
 
 /// JSON logs for Lambda (CloudWatch adds the time), level from `RUST_LOG`.
