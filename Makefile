@@ -14,11 +14,13 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	TABLE_NAME=$(TABLE_NAME)
 DESK_LOCAL := target/debug/desk-local
 
-.PHONY: help tools dev down token test lint bench-list bench-expire sizes
+.PHONY: help tools dev down token mail replay test lint bench-list bench-expire sizes
 
 help:
 	@echo "make dev                 start the local stack, serve the API on http://127.0.0.1:$(API_PORT) with demo data"
 	@echo "make token USER=<name>   print a bearer token for a local user (last line)"
+	@echo "make mail FILE=<eml|dir> deliver mail to the running stack exactly as SES would (raw to S3 + S3 event to SQS)"
+	@echo "make replay              move dead-lettered inbound mail (and outbox mail) back to their queues"
 	@echo "make down                stop what make dev started"
 	@echo "make test                run every test (unit, DynamoDB Local, HTTP, OpenAPI fuzzing, template lint)"
 	@echo "make bench-list          list-page latency at 1,000 vs 100,000 tickets (DynamoDB Local)"
@@ -46,6 +48,15 @@ down:
 token: .dev/jwt-secret
 	@cargo build --quiet -p desk-local
 	@$(DESK_LOCAL) token $(USER)
+
+mail:
+	@test -n "$(FILE)" || { echo "usage: make mail FILE=<path.eml or folder>" >&2; exit 2; }
+	@cargo build --quiet -p desk-local
+	@$(LOCAL_AWS) $(DESK_LOCAL) mail $(FILE)
+
+replay:
+	@cargo build --quiet -p desk-local
+	@$(LOCAL_AWS) $(DESK_LOCAL) replay
 
 test: tools
 	@infra/scripts/test.sh

@@ -33,5 +33,6 @@ Try:
   curl -s "$api/service-cases?status=new,pending" -H "Authorization: Bearer \$ALICE"   # the Service Queue
   curl -s $api/modules -H "Authorization: Bearer \$ADMIN"                               # SOS button id for:
   curl -s -X POST $api/public/modules/<module id>/cases                                  # no login
+Mail in:  make mail FILE=tests/mail/gmail-new-alternative.eml   (or a folder); then GET /tickets
 Sent mail (SES): curl -s http://127.0.0.1:$moto/moto-api/data.json
 TXT

@@ -62,6 +62,9 @@ pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
 }
 
 pub struct Stack {
+    /// The ingest handler (SQS records of S3 events), as the ingest function runs it.
+    pub inbound: desk_jobs::inbound::Inbound,
+    pub aws: aws_config::SdkConfig,
     /// Every component's clock; tests move time with it.
     pub clock: std::sync::Arc<desk_domain::ports::OffsetClock>,
     pub mailer: Mailer,
@@ -102,12 +105,15 @@ impl Stack {
         let clock = std::sync::Arc::new(desk_domain::ports::OffsetClock::default());
         wired.desk.clock = clock.clone();
         wired.mailer.clock = clock.clone();
+        wired.inbound.ingest.desk.clock = clock.clone();
         let desk = wired.desk;
         let app = App { desk: desk.clone(), auth: Authenticator::Dev(issuer.clone()) };
         let (addr, _task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind an ephemeral port on loopback");
         let stack = Stack {
+            inbound: wired.inbound,
+            aws: aws.clone(),
             clock,
             mailer: wired.mailer,
             resources,
@@ -231,7 +237,7 @@ impl Stack {
     pub async fn drain_outbox(&self) -> usize {
         let mut total = 0;
         loop {
-            let n = desk_local::workers::drain_outbox_once(&self.sqs, &self.resources.outbox_url, &self.mailer, 0)
+            let n = desk_local::workers::drain_once(&self.sqs, &self.resources.outbox_url, &self.mailer, 0)
                 .await
                 .expect("outbox reachable");
             if n == 0 {

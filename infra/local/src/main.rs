@@ -5,6 +5,8 @@
 //!   desk-local bootstrap-admin ID      the first administrator (for a real deployment)
 //!   desk-local serve [--port 3000]     serve the API handler on 127.0.0.1
 //!   desk-local token USER [--ttl SECS] print a development bearer token
+//!   desk-local mail FILE.eml|FOLDER    deliver mail as SES would (raw to S3 + S3 event to SQS)
+//!   desk-local replay                  move dead-lettered inbound mail and outbox mail back
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
 //!   desk-local bench-expire ...        expiry-run cost with many live cases (see README)
 
@@ -63,7 +65,8 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let resources = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
             let wired = desk_runtime::wire(&local_config(&table(), Some(&resources))?).await;
             let expire_every: u64 = std::env::var("EXPIRE_EVERY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
-            let _outbox = desk_local::workers::spawn_outbox(aws_sdk_sqs::Client::new(&aws), resources.outbox_url.clone(), wired.mailer);
+            let _outbox = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.outbox_url.clone(), wired.mailer);
+            let _inbound = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.inbound_url.clone(), wired.inbound);
             let _expiry = desk_local::workers::spawn_expiry(wired.desk.clone(), std::time::Duration::from_secs(expire_every));
             let app = App { desk: wired.desk, auth: Authenticator::Dev(DevIssuer::new(secret.into_bytes())) };
             let (addr, task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], port)))
@@ -81,6 +84,39 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             // The token is the command's output (`make token` prints it as its last line).
             use std::io::Write;
             writeln!(std::io::stdout(), "{token}").map_err(|e| e.to_string())
+        }
+        "mail" => {
+            let path = args.get(1).ok_or("usage: desk-local mail FILE.eml|FOLDER")?;
+            let mut files = vec![];
+            let p = std::path::Path::new(path);
+            if p.is_dir() {
+                for e in std::fs::read_dir(p).map_err(|e| format!("{path}: {e}"))? {
+                    let f = e.map_err(|e| e.to_string())?.path();
+                    if f.extension().is_some_and(|x| x == "eml") {
+                        files.push(f);
+                    }
+                }
+                files.sort();
+            } else {
+                files.push(p.to_path_buf());
+            }
+            let raws = files.iter().map(|f| std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))).collect::<Result<Vec<_>, _>>()?;
+            let aws = aws_config::load_from_env().await;
+            let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
+            let resources = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
+            let keys = desk_local::provision::deliver(&aws, &resources, &raws).await?;
+            tracing::info!(count = keys.len(), bucket = %resources.inbound_bucket, "delivered as SES would; the running stack ingests them");
+            Ok(())
+        }
+        "replay" => {
+            let aws = aws_config::load_from_env().await;
+            let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
+            let r = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
+            let sqs = aws_sdk_sqs::Client::new(&aws);
+            let inbound = desk_local::workers::replay(&sqs, &r.inbound_dlq_url, &r.inbound_url).await?;
+            let outbox = desk_local::workers::replay(&sqs, &r.outbox_dlq_url, &r.outbox_url).await?;
+            tracing::info!(inbound, outbox, "dead-lettered messages moved back to their queues");
+            Ok(())
         }
         "bench-list" => bench::run(&args[1..]).await,
         "bench-expire" => bench_expire::run(&args[1..]).await,

@@ -7,6 +7,11 @@ use aws_sdk_sqs::types::QueueAttributeName;
 /// Where the local resources are.
 #[derive(Debug, Clone)]
 pub struct Resources {
+    /// Where SES would store raw inbound mail.
+    pub inbound_bucket: String,
+    /// S3 event notifications of stored mail, consumed by ingest.
+    pub inbound_url: String,
+    pub inbound_dlq_url: String,
     pub outbox_url: String,
     pub outbox_dlq_url: String,
     pub bus: String,
@@ -57,6 +62,28 @@ pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &st
         .await
         .map_err(|e| err("SetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
 
+    // Inbound mail: bucket, queue and its dead-letter queue (3 tries, as in the template).
+    let (inbound_dlq_url, inbound_dlq_arn) = queue(&sqs, &format!("{prefix}-inbound-dlq")).await?;
+    let (inbound_url, _) = queue(&sqs, &format!("{prefix}-inbound")).await?;
+    sqs.set_queue_attributes()
+        .queue_url(&inbound_url)
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"{inbound_dlq_arn}","maxReceiveCount":"3"}}"#),
+        )
+        .send()
+        .await
+        .map_err(|e| err("SetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+    let inbound_bucket = format!("{prefix}-inbound").replace('_', "-").to_lowercase();
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build());
+    if s3.head_bucket().bucket(&inbound_bucket).send().await.is_err() {
+        s3.create_bucket()
+            .bucket(&inbound_bucket)
+            .send()
+            .await
+            .map_err(|e| err("CreateBucket")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+    }
+
     let events = aws_sdk_eventbridge::Client::new(config);
     let bus = format!("{prefix}-bus");
     let exists = events.describe_event_bus().name(&bus).send().await.is_ok();
@@ -99,5 +126,43 @@ pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &st
             return Err(format!("CreateEmailIdentity: {msg}"));
         }
     }
-    Ok(Resources { outbox_url, outbox_dlq_url: dlq_url, bus, events_url })
+    Ok(Resources { inbound_bucket, inbound_url, inbound_dlq_url, outbox_url, outbox_dlq_url: dlq_url, bus, events_url })
+}
+
+/// Delivers raw messages exactly as SES + S3 would: the object into the inbound
+/// bucket, then the S3 event notification onto the inbound queue. Returns the keys.
+pub async fn deliver(config: &aws_config::SdkConfig, resources: &Resources, raws: &[Vec<u8>]) -> Result<Vec<String>, String> {
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build());
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let mut keys = Vec::new();
+    for raw in raws {
+        // SES names objects by its message id.
+        let key = format!("inbound/{}", uuid::Uuid::new_v4().simple());
+        s3.put_object()
+            .bucket(&resources.inbound_bucket)
+            .key(&key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(raw.clone()))
+            .send()
+            .await
+            .map_err(|e| err("PutObject")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        sqs.send_message()
+            .queue_url(&resources.inbound_url)
+            .message_body(s3_event(&resources.inbound_bucket, &key, raw.len()))
+            .send()
+            .await
+            .map_err(|e| err("SendMessage")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// The S3 `ObjectCreated:Put` notification for one object, as S3 sends it to SQS.
+pub fn s3_event(bucket: &str, key: &str, size: usize) -> String {
+    serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": chrono::Utc::now().to_rfc3339(), "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key, "size": size}}
+    }]})
+    .to_string()
 }
