@@ -51,6 +51,7 @@ def main() -> None:
         EVENT_BUS_NAME="desk",
         JOIN_LINK_BASE="https://quicksupport.example/join",
         CONNECT_LINK_BASE="https://quicksupport.example/connect",
+        REPLY_TOKEN_KEY="init-time-measurement-key-not-a-secret-0123",
         AUTH_MODE="apigateway",
         RUST_LOG="warn",
     )
