@@ -265,14 +265,16 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         bounce = Some(Bounce { failed_recipients: failed, original_message_id, original_references, original_subject });
     }
 
-    let text_for_qmail = msg.body_text(0).map(|t| t.to_string()).unwrap_or_default();
+    // Each body is extracted once (mail-parser converts HTML to text when there is
+    // no text part, which is not cheap).
+    let mut text = msg.body_text(0).map(|t| t.trim().to_string()).unwrap_or_default();
     if bounce.is_none() {
-        bounce = qmail_bounce(&text_for_qmail, from.as_ref().map(|m| m.address.as_str()));
+        bounce = qmail_bounce(&text, from.as_ref().map(|m| m.address.as_str()));
     }
 
-    let html = msg.body_html(0).filter(|_| msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html")));
-    let html = html.map(|h| cut(&sanitize_html(&h), limits.max_html_chars, &mut truncated));
-    let mut text = msg.body_text(0).map(|t| t.trim().to_string()).unwrap_or_default();
+    let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
+    let has_html = msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html"));
+    let html = has_html.then(|| cut(&sanitize_html(&html_source), limits.max_html_chars, &mut truncated));
     if let Some(part) = msg.text_part(0) {
         if part.content_transfer_encoding().is_some_and(|c| c.eq_ignore_ascii_case("base64")) {
             if let Some(fixed) = lenient_base64_text(&text, part.content_type().and_then(|c| c.attribute("charset"))) {

@@ -3,23 +3,32 @@
 //! only images embedded in the mail itself (`cid:`) keep their source.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// Built once: the cleaner's configuration is the same for every mail.
+fn cleaner() -> &'static ammonia::Builder<'static> {
+    static CLEANER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    CLEANER.get_or_init(|| {
+        let schemes: HashSet<&str> = ["http", "https", "mailto", "cid", "tel"].into_iter().collect();
+        let mut b = ammonia::Builder::default();
+        b.url_schemes(schemes)
+            .link_rel(Some("noopener noreferrer nofollow"))
+            .attribute_filter(|element, attribute, value| {
+                let remote =
+                    element == "img" && attribute == "src" && !value.trim_start().to_ascii_lowercase().starts_with("cid:");
+                if remote {
+                    None
+                } else {
+                    Some(value.into())
+                }
+            });
+        b
+    })
+}
 
 /// Sanitises an HTML body (ammonia, plus dropping remote image sources).
 pub fn sanitize_html(html: &str) -> String {
-    let schemes: HashSet<&str> = ["http", "https", "mailto", "cid", "tel"].into_iter().collect();
-    ammonia::Builder::default()
-        .url_schemes(schemes)
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .attribute_filter(|element, attribute, value| {
-            let remote = element == "img" && attribute == "src" && !value.trim_start().to_ascii_lowercase().starts_with("cid:");
-            if remote {
-                None
-            } else {
-                Some(value.into())
-            }
-        })
-        .clean(html)
-        .to_string()
+    cleaner().clean(html).to_string()
 }
 
 #[cfg(test)]
