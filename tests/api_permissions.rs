@@ -24,10 +24,15 @@ async fn permission_matrix_for_read_list_search_edit_note() {
     let s = Stack::start().await;
     let mut tickets = vec![];
     for (label, assignee) in OWNERSHIPS {
-        let assignee = assignee.map(|(t, id)| json!({"type": t, "id": id})).unwrap_or(json!(null));
+        let assignee = assignee
+            .map(|(t, id)| json!({"type": t, "id": id}))
+            .unwrap_or(json!(null));
         // Every ticket carries the same search word, so a search must filter by permission.
         let n = s
-            .ticket(Stack::ticket_body(&format!("zebra {label}"), json!({"assignee": assignee, "tags": ["matrix"]})))
+            .ticket(Stack::ticket_body(
+                &format!("zebra {label}"),
+                json!({"assignee": assignee, "tags": ["matrix"]}),
+            ))
             .await;
         tickets.push((label, n));
     }
@@ -43,7 +48,11 @@ async fn permission_matrix_for_read_list_search_edit_note() {
             .map(|(_, n)| *n)
             .collect();
         // Counts reveal nothing either.
-        assert_eq!(searched_resp.body["count"].as_u64().unwrap() as usize, expected_visible.len(), "{role_user}");
+        assert_eq!(
+            searched_resp.body["count"].as_u64().unwrap() as usize,
+            expected_visible.len(),
+            "{role_user}"
+        );
 
         for (label, n) in &tickets {
             let may = role_user == "admin" || visible_to_alice(label);
@@ -55,9 +64,23 @@ async fn permission_matrix_for_read_list_search_edit_note() {
             let read = s.get(&format!("/tickets/{n}"), role_user).await;
             let activity = s.get(&format!("/tickets/{n}/activity"), role_user).await;
             let notes = s.get(&format!("/tickets/{n}/notes"), role_user).await;
-            let current = s.get(&format!("/tickets/{n}"), "admin").await.body["version"].as_u64().unwrap();
-            let edit = s.patch(&format!("/tickets/{n}"), role_user, json!({"version": current, "priority": "high"})).await;
-            let note = s.post(&format!("/tickets/{n}/notes"), role_user, json!({"body": "checked"})).await;
+            let current = s.get(&format!("/tickets/{n}"), "admin").await.body["version"]
+                .as_u64()
+                .unwrap();
+            let edit = s
+                .patch(
+                    &format!("/tickets/{n}"),
+                    role_user,
+                    json!({"version": current, "priority": "high"}),
+                )
+                .await;
+            let note = s
+                .post(
+                    &format!("/tickets/{n}/notes"),
+                    role_user,
+                    json!({"body": "checked"}),
+                )
+                .await;
             if may {
                 assert_eq!(read.status, StatusCode::OK, "read: {case}");
                 assert_eq!(activity.status, StatusCode::OK, "activity: {case}");
@@ -66,7 +89,13 @@ async fn permission_matrix_for_read_list_search_edit_note() {
                 assert_eq!(note.status, StatusCode::CREATED, "note: {case}");
             } else {
                 // Refused as "not found": existence does not leak.
-                for (what, r) in [("read", &read), ("activity", &activity), ("notes", &notes), ("edit", &edit), ("note", &note)] {
+                for (what, r) in [
+                    ("read", &read),
+                    ("activity", &activity),
+                    ("notes", &notes),
+                    ("edit", &edit),
+                    ("note", &note),
+                ] {
                     assert_problem(r, 404, "ticket_not_found", None);
                     let _ = what;
                 }
@@ -77,7 +106,12 @@ async fn permission_matrix_for_read_list_search_edit_note() {
     // Refused edits and notes left no trace.
     for (label, n) in &tickets {
         let act = s.get(&format!("/tickets/{n}/activity"), "admin").await;
-        let by_alice = act.body["items"].as_array().unwrap().iter().filter(|e| e["actor"]["id"] == "alice").count();
+        let by_alice = act.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor"]["id"] == "alice")
+            .count();
         assert_eq!(by_alice > 0, visible_to_alice(label), "{label}");
     }
 }
@@ -85,8 +119,19 @@ async fn permission_matrix_for_read_list_search_edit_note() {
 #[tokio::test]
 async fn agents_cannot_filter_their_way_into_other_tickets() {
     let s = Stack::start().await;
-    let hidden = s.ticket(Stack::ticket_body("Secret", json!({"assignee": {"type": "group", "id": "billing"}}))).await;
-    for q in ["assignee=group:billing", "assignee=user:bob", "q=secret", "customer=carol@example.com", "sort=name"] {
+    let hidden = s
+        .ticket(Stack::ticket_body(
+            "Secret",
+            json!({"assignee": {"type": "group", "id": "billing"}}),
+        ))
+        .await;
+    for q in [
+        "assignee=group:billing",
+        "assignee=user:bob",
+        "q=secret",
+        "customer=carol@example.com",
+        "sort=name",
+    ] {
         let r = s.get(&format!("/tickets?{q}"), "alice").await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(!numbers(&r).contains(&hidden), "{q}");
@@ -97,28 +142,92 @@ async fn agents_cannot_filter_their_way_into_other_tickets() {
 #[tokio::test]
 async fn reassigning_away_hides_the_ticket_from_the_agent() {
     let s = Stack::start().await;
-    let n = s.ticket(Stack::ticket_body("Move me", json!({"assignee": {"type": "user", "id": "alice"}}))).await;
-    let r = s.patch(&format!("/tickets/{n}"), "alice", json!({"version": 1, "assignee": {"type": "group", "id": "billing"}})).await;
+    let n = s
+        .ticket(Stack::ticket_body(
+            "Move me",
+            json!({"assignee": {"type": "user", "id": "alice"}}),
+        ))
+        .await;
+    let r = s
+        .patch(
+            &format!("/tickets/{n}"),
+            "alice",
+            json!({"version": 1, "assignee": {"type": "group", "id": "billing"}}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_problem(&s.get(&format!("/tickets/{n}"), "alice").await, 404, "ticket_not_found", None);
-    assert_eq!(s.get(&format!("/tickets/{n}"), "bob").await.status, StatusCode::OK);
+    assert_problem(
+        &s.get(&format!("/tickets/{n}"), "alice").await,
+        404,
+        "ticket_not_found",
+        None,
+    );
+    assert_eq!(
+        s.get(&format!("/tickets/{n}"), "bob").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn only_admins_manage_the_directory() {
     let s = Stack::start().await;
     let user = json!({"id": "carl", "name": "Carl", "email": "carl@desk.example", "role": "agent"});
-    assert_problem(&s.post("/users", "alice", user.clone()).await, 403, "forbidden", None);
-    assert_problem(&s.put("/users/bob", "alice", json!({"name": "B", "email": "b@desk.example", "role": "admin"})).await, 403, "forbidden", None);
-    assert_problem(&s.delete("/users/bob", "alice").await, 403, "forbidden", None);
-    assert_problem(&s.post("/groups", "alice", json!({"id": "x", "name": "X"})).await, 403, "forbidden", None);
-    assert_problem(&s.put("/groups/support", "alice", json!({"name": "S"})).await, 403, "forbidden", None);
-    assert_problem(&s.delete("/groups/billing", "bob").await, 403, "forbidden", None);
+    assert_problem(
+        &s.post("/users", "alice", user.clone()).await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &s.put(
+            "/users/bob",
+            "alice",
+            json!({"name": "B", "email": "b@desk.example", "role": "admin"}),
+        )
+        .await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &s.delete("/users/bob", "alice").await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &s.post("/groups", "alice", json!({"id": "x", "name": "X"}))
+            .await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &s.put("/groups/support", "alice", json!({"name": "S"}))
+            .await,
+        403,
+        "forbidden",
+        None,
+    );
+    assert_problem(
+        &s.delete("/groups/billing", "bob").await,
+        403,
+        "forbidden",
+        None,
+    );
     // Reading the directory is allowed (agents assign tickets).
     assert_eq!(s.get("/users", "alice").await.status, StatusCode::OK);
-    assert_eq!(s.get("/groups/support", "alice").await.status, StatusCode::OK);
+    assert_eq!(
+        s.get("/groups/support", "alice").await.status,
+        StatusCode::OK
+    );
     // Nothing changed.
-    assert_problem(&s.get("/users/carl", "admin").await, 404, "user_not_found", None);
+    assert_problem(
+        &s.get("/users/carl", "admin").await,
+        404,
+        "user_not_found",
+        None,
+    );
     assert_eq!(s.get("/users/bob", "admin").await.body["role"], "agent");
 }
 
@@ -180,7 +289,10 @@ async fn missing_bad_and_expired_tokens_get_401_on_every_route() {
         assert_eq!(r.status().as_u16(), 401, "basic auth: {method} {path}");
     }
     // The ticket was never touched.
-    assert_eq!(s.get(&format!("/tickets/{n}"), "admin").await.body["version"], 1);
+    assert_eq!(
+        s.get(&format!("/tickets/{n}"), "admin").await.body["version"],
+        1
+    );
 }
 
 #[tokio::test]

@@ -16,7 +16,13 @@ async fn fifty_concurrent_edits_each_apply_or_conflict_and_the_log_holds_exactly
         let s = &s;
         let path = path.clone();
         async move {
-            let r = s.patch(&path, "admin", json!({"version": 1, "name": format!("edit {i}")})).await;
+            let r = s
+                .patch(
+                    &path,
+                    "admin",
+                    json!({"version": 1, "name": format!("edit {i}")}),
+                )
+                .await;
             (i, r)
         }
     });
@@ -32,7 +38,11 @@ async fn fifty_concurrent_edits_each_apply_or_conflict_and_the_log_holds_exactly
             other => panic!("edit {i}: unexpected {other}: {}", r.body),
         }
     }
-    assert_eq!(applied.len(), 1, "all read version 1, so exactly one can win");
+    assert_eq!(
+        applied.len(),
+        1,
+        "all read version 1, so exactly one can win"
+    );
 
     // Now chains of retries: each worker retries on conflict until applied.
     let workers = (0..10).map(|w| {
@@ -41,8 +51,16 @@ async fn fifty_concurrent_edits_each_apply_or_conflict_and_the_log_holds_exactly
         async move {
             let mut conflicts = 0;
             loop {
-                let v = s.get(&path, "admin").await.body["version"].as_u64().unwrap();
-                let r = s.patch(&path, "admin", json!({"version": v, "description": format!("worker {w}")})).await;
+                let v = s.get(&path, "admin").await.body["version"]
+                    .as_u64()
+                    .unwrap();
+                let r = s
+                    .patch(
+                        &path,
+                        "admin",
+                        json!({"version": v, "description": format!("worker {w}")}),
+                    )
+                    .await;
                 match r.status.as_u16() {
                     200 => return conflicts,
                     409 => conflicts += 1,
@@ -55,11 +73,19 @@ async fn fifty_concurrent_edits_each_apply_or_conflict_and_the_log_holds_exactly
 
     let ticket = s.get(&path, "admin").await;
     let act = s.get(&format!("{path}/activity?limit=500"), "admin").await;
-    let edits: Vec<_> = act.body["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "fields_changed").collect();
+    let edits: Vec<_> = act.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "fields_changed")
+        .collect();
     // 1 winner of the race + 10 workers (a worker whose description equals the
     // current one would be a no-op, but every worker writes its own text).
     assert_eq!(edits.len(), 11);
-    assert_eq!(ticket.body["version"].as_u64().unwrap(), 1 + edits.len() as u64);
+    assert_eq!(
+        ticket.body["version"].as_u64().unwrap(),
+        1 + edits.len() as u64
+    );
     let winner = applied[0];
     assert_eq!(edits[0]["changes"][0]["to"], format!("edit {winner}"));
 }
@@ -70,7 +96,13 @@ async fn two_hundred_concurrent_creates_get_two_hundred_distinct_numbers() {
     let creates = (0..200).map(|i| {
         let s = &s;
         async move {
-            let r = s.post("/tickets", "alice", Stack::ticket_body(&format!("Burst {i}"), json!({}))).await;
+            let r = s
+                .post(
+                    "/tickets",
+                    "alice",
+                    Stack::ticket_body(&format!("Burst {i}"), json!({})),
+                )
+                .await;
             assert_eq!(r.status.as_u16(), 201, "{}", r.body);
             r.body["number"].as_u64().unwrap()
         }

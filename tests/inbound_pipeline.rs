@@ -26,7 +26,9 @@ const PEOPLE: [&str; 9] = [
 ];
 
 async fn ticket_count(s: &Stack) -> u64 {
-    s.get("/tickets?limit=100", "admin").await.body["count"].as_u64().unwrap()
+    s.get("/tickets?limit=100", "admin").await.body["count"]
+        .as_u64()
+        .unwrap()
 }
 
 /// Drains the inbound queue until it is empty (waiting out retry delays).
@@ -34,7 +36,9 @@ async fn drain(s: &Stack, handler: &desk_jobs::inbound::Inbound) -> usize {
     let mut total = 0;
     let mut idle = 0;
     while idle < 3 {
-        let n = drain_once(&s.sqs, &s.resources.inbound_url, handler, 1).await.unwrap();
+        let n = drain_once(&s.sqs, &s.resources.inbound_url, handler, 1)
+            .await
+            .unwrap();
         total += n;
         idle = if n == 0 { idle + 1 } else { 0 };
     }
@@ -48,29 +52,74 @@ async fn a_poison_message_is_dead_lettered_alone_and_replayed_once_fixed() {
     let keys = deliver(&s.aws, &s.resources, &raws).await.unwrap();
     // The poison: an event for an object that is not there (yet).
     let missing = "inbound/poison-message";
-    s.sqs.send_message().queue_url(&s.resources.inbound_url).message_body(s3_event(&s.resources.inbound_bucket, missing, 10)).send().await.unwrap();
+    s.sqs
+        .send_message()
+        .queue_url(&s.resources.inbound_url)
+        .message_body(s3_event(&s.resources.inbound_bucket, missing, 10))
+        .send()
+        .await
+        .unwrap();
 
     drain(&s, &s.inbound).await;
     assert_eq!(ticket_count(&s).await, 9, "the other nine are processed");
-    let dlq = s.sqs.get_queue_attributes().queue_url(&s.resources.inbound_dlq_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages).send().await.unwrap();
-    let in_dlq = dlq.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
+    let dlq = s
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&s.resources.inbound_dlq_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    let in_dlq = dlq.attributes.unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages]
+        .clone();
     assert_eq!(in_dlq, "1", "the poison is dead-lettered after its retries");
 
     // Every raw message is kept.
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&s.aws).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&s.aws)
+            .force_path_style(true)
+            .build(),
+    );
     for k in &keys {
-        s3.head_object().bucket(&s.resources.inbound_bucket).key(k).send().await.expect("raw kept");
+        s3.head_object()
+            .bucket(&s.resources.inbound_bucket)
+            .key(k)
+            .send()
+            .await
+            .expect("raw kept");
     }
 
     // Fixed (the object arrives), then the replay command brings it back once.
-    s3.put_object().bucket(&s.resources.inbound_bucket).key(missing)
-        .body(aws_sdk_s3::primitives::ByteStream::from(fixture("gmail-reply-quote.eml"))).send().await.unwrap();
-    assert_eq!(replay(&s.sqs, &s.resources.inbound_dlq_url, &s.resources.inbound_url).await.unwrap(), 1);
+    s3.put_object()
+        .bucket(&s.resources.inbound_bucket)
+        .key(missing)
+        .body(aws_sdk_s3::primitives::ByteStream::from(fixture(
+            "gmail-reply-quote.eml",
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replay(
+            &s.sqs,
+            &s.resources.inbound_dlq_url,
+            &s.resources.inbound_url
+        )
+        .await
+        .unwrap(),
+        1
+    );
     drain(&s, &s.inbound).await;
     assert_eq!(ticket_count(&s).await, 10);
     // Replaying again changes nothing (exactly once).
-    s.sqs.send_message().queue_url(&s.resources.inbound_url).message_body(s3_event(&s.resources.inbound_bucket, missing, 10)).send().await.unwrap();
+    s.sqs
+        .send_message()
+        .queue_url(&s.resources.inbound_url)
+        .message_body(s3_event(&s.resources.inbound_bucket, missing, 10))
+        .send()
+        .await
+        .unwrap();
     drain(&s, &s.inbound).await;
     assert_eq!(ticket_count(&s).await, 10);
 }
@@ -78,7 +127,13 @@ async fn a_poison_message_is_dead_lettered_alone_and_replayed_once_fixed() {
 #[tokio::test]
 async fn dynamodb_unavailable_mid_batch_then_back_every_email_becomes_a_ticket() {
     let s = Stack::start().await;
-    deliver(&s.aws, &s.resources, &PEOPLE[..4].iter().map(|f| fixture(f)).collect::<Vec<_>>()).await.unwrap();
+    deliver(
+        &s.aws,
+        &s.resources,
+        &PEOPLE[..4].iter().map(|f| fixture(f)).collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
     // The same handler over a DynamoDB that does not answer (a closed port, no SDK retries).
     let dead = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::new()
@@ -86,12 +141,17 @@ async fn dynamodb_unavailable_mid_batch_then_back_every_email_becomes_a_ticket()
             .endpoint_url("http://127.0.0.1:9")
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1))
+            .retry_config(
+                aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1),
+            )
             .build(),
     );
     let config = desk_local::local_config(s.store.table(), Some(&s.resources)).unwrap();
-    let down = desk_runtime::assemble(&config, DynamoStore::new(dead, s.store.table()), &s.aws).inbound;
-    let received = drain_once(&s.sqs, &s.resources.inbound_url, &down, 1).await.unwrap();
+    let down =
+        desk_runtime::assemble(&config, DynamoStore::new(dead, s.store.table()), &s.aws).inbound;
+    let received = drain_once(&s.sqs, &s.resources.inbound_url, &down, 1)
+        .await
+        .unwrap();
     assert!(received > 0);
     assert_eq!(ticket_count(&s).await, 0);
     // Back: the retried records all become tickets.

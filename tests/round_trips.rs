@@ -22,8 +22,11 @@ async fn every_list_page_is_exactly_one_query() {
             1 => json!({"type": "user", "id": "bob"}),
             _ => json!(null),
         };
-        s.ticket(Stack::ticket_body(&format!("T{i} printer"), json!({"assignee": assignee, "tags": ["t"], "priority": "high"})))
-            .await;
+        s.ticket(Stack::ticket_body(
+            &format!("T{i} printer"),
+            json!({"assignee": assignee, "tags": ["t"], "priority": "high"}),
+        ))
+        .await;
     }
     let queries = [
         "",
@@ -73,18 +76,46 @@ async fn hot_operations_have_a_known_number_of_round_trips() {
     s.get(&format!("/tickets/{n}"), "alice").await;
     assert_eq!(s.counter.take(), ["GetItem", "GetItem"]);
 
-    s.post("/tickets", "alice", Stack::ticket_body("New", json!({}))).await;
-    assert_eq!(s.counter.take(), ["GetItem", "UpdateItem", "TransactWriteItems"]);
+    s.post("/tickets", "alice", Stack::ticket_body("New", json!({})))
+        .await;
+    assert_eq!(
+        s.counter.take(),
+        ["GetItem", "UpdateItem", "TransactWriteItems"]
+    );
 
-    s.patch(&format!("/tickets/{n}"), "alice", json!({"version": 1, "status": "waiting"})).await;
-    assert_eq!(s.counter.take(), ["GetItem", "GetItem", "TransactWriteItems"]);
+    s.patch(
+        &format!("/tickets/{n}"),
+        "alice",
+        json!({"version": 1, "status": "waiting"}),
+    )
+    .await;
+    assert_eq!(
+        s.counter.take(),
+        ["GetItem", "GetItem", "TransactWriteItems"]
+    );
 
     // Assigning checks the assignee exists: one more GetItem.
-    s.patch(&format!("/tickets/{n}"), "alice", json!({"version": 2, "assignee": {"type": "user", "id": "alice"}})).await;
-    assert_eq!(s.counter.take(), ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]);
+    s.patch(
+        &format!("/tickets/{n}"),
+        "alice",
+        json!({"version": 2, "assignee": {"type": "user", "id": "alice"}}),
+    )
+    .await;
+    assert_eq!(
+        s.counter.take(),
+        ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]
+    );
 
-    s.post(&format!("/tickets/{n}/notes"), "alice", json!({"body": "x"})).await;
-    assert_eq!(s.counter.take(), ["GetItem", "GetItem", "TransactWriteItems"]);
+    s.post(
+        &format!("/tickets/{n}/notes"),
+        "alice",
+        json!({"body": "x"}),
+    )
+    .await;
+    assert_eq!(
+        s.counter.take(),
+        ["GetItem", "GetItem", "TransactWriteItems"]
+    );
 
     s.get(&format!("/tickets/{n}/activity"), "alice").await;
     assert_eq!(s.counter.take(), ["GetItem", "GetItem", "Query"]);
@@ -93,6 +124,11 @@ async fn hot_operations_have_a_known_number_of_round_trips() {
     assert_eq!(s.counter.take(), ["GetItem", "Query"]);
 
     // A stale edit costs one more read to report the current version.
-    s.patch(&format!("/tickets/{n}"), "alice", json!({"version": 1, "status": "open"})).await;
+    s.patch(
+        &format!("/tickets/{n}"),
+        "alice",
+        json!({"version": 1, "status": "open"}),
+    )
+    .await;
     assert_eq!(s.counter.take(), ["GetItem", "GetItem"]);
 }

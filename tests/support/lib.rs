@@ -34,9 +34,9 @@ pub fn moto_config() -> aws_config::SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(moto_endpoint())
         .region(Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::new(
-            "local", "local", None, None, "tests",
-        )))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            Credentials::new("local", "local", None, None, "tests"),
+        ))
         .build()
 }
 
@@ -57,7 +57,12 @@ pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     desk_local::template::ensure_table(client, &name)
         .await
-        .unwrap_or_else(|e| panic!("creating {name} in DynamoDB Local at {} failed: {e} — run `make test`", dynamo_endpoint()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "creating {name} in DynamoDB Local at {} failed: {e} — run `make test`",
+                dynamo_endpoint()
+            )
+        });
     name
 }
 
@@ -90,7 +95,10 @@ pub struct Reply {
 impl Stack {
     pub async fn start() -> Stack {
         // Storage errors are logged (not sent to clients): show them in failing tests.
-        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_test_writer()
+            .try_init();
         let counter = CallCounter::default();
         let client = dynamo_client(Some(counter.clone()));
         let table = fresh_table(&client).await;
@@ -99,7 +107,12 @@ impl Stack {
         let aws = moto_config();
         let resources = desk_local::provision::provision(&aws, &table, "support@desk.example")
             .await
-            .unwrap_or_else(|e| panic!("provisioning on moto at {} failed: {e} — run `make test`", moto_endpoint()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "provisioning on moto at {} failed: {e} — run `make test`",
+                    moto_endpoint()
+                )
+            });
         let config = desk_local::local_config(&table, Some(&resources)).expect("config");
         let mut wired = desk_runtime::assemble(&config, store.clone(), &aws);
         let clock = std::sync::Arc::new(desk_domain::ports::OffsetClock::default());
@@ -107,7 +120,10 @@ impl Stack {
         wired.mailer.clock = clock.clone();
         wired.inbound.ingest.desk.clock = clock.clone();
         let desk = wired.desk;
-        let app = App { desk: desk.clone(), auth: Authenticator::Dev(issuer.clone()) };
+        let app = App {
+            desk: desk.clone(),
+            auth: Authenticator::Dev(issuer.clone()),
+        };
         let (addr, _task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind an ephemeral port on loopback");
@@ -132,9 +148,12 @@ impl Stack {
     }
 
     async fn seed_directory(&self) {
-        let admin = desk_local::seed::bootstrap_admin(&self.desk, "admin").await.expect("admin");
+        let admin = desk_local::seed::bootstrap_admin(&self.desk, "admin")
+            .await
+            .expect("admin");
         for g in ["support", "billing"] {
-            let input: NewGroup = serde_json::from_value(json!({"id": g, "name": g})).expect("group json");
+            let input: NewGroup =
+                serde_json::from_value(json!({"id": g, "name": g})).expect("group json");
             self.desk.create_group(&admin, input).await.expect("group");
         }
         for (u, g) in [("alice", "support"), ("bob", "billing")] {
@@ -151,7 +170,13 @@ impl Stack {
     }
 
     /// Sends a request as `user` (None: no Authorization header).
-    pub async fn call(&self, method: Method, path: &str, user: Option<&str>, body: Option<&Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(u) = user {
             req = req.bearer_auth(self.token(u));
@@ -170,9 +195,14 @@ impl Stack {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, user: &str) -> Reply {
@@ -182,7 +212,8 @@ impl Stack {
         self.call(Method::POST, path, Some(user), Some(&body)).await
     }
     pub async fn patch(&self, path: &str, user: &str, body: Value) -> Reply {
-        self.call(Method::PATCH, path, Some(user), Some(&body)).await
+        self.call(Method::PATCH, path, Some(user), Some(&body))
+            .await
     }
     pub async fn put(&self, path: &str, user: &str, body: Value) -> Reply {
         self.call(Method::PUT, path, Some(user), Some(&body)).await
@@ -200,7 +231,8 @@ impl Stack {
 
     /// A minimal ticket body with `extra` merged in.
     pub fn ticket_body(name: &str, extra: Value) -> Value {
-        let mut b = json!({"name": name, "customer": {"email": "carol@example.com", "name": "Carol"}});
+        let mut b =
+            json!({"name": name, "customer": {"email": "carol@example.com", "name": "Carol"}});
         if let (Some(obj), Some(more)) = (b.as_object_mut(), extra.as_object()) {
             for (k, v) in more {
                 obj.insert(k.clone(), v.clone());
@@ -237,9 +269,14 @@ impl Stack {
     pub async fn drain_outbox(&self) -> usize {
         let mut total = 0;
         loop {
-            let n = desk_local::workers::drain_once(&self.sqs, &self.resources.outbox_url, &self.mailer, 0)
-                .await
-                .expect("outbox reachable");
+            let n = desk_local::workers::drain_once(
+                &self.sqs,
+                &self.resources.outbox_url,
+                &self.mailer,
+                0,
+            )
+            .await
+            .expect("outbox reachable");
             if n == 0 {
                 return total;
             }
@@ -264,10 +301,20 @@ impl Stack {
                 return out;
             }
             for m in msgs {
-                let v: Value = serde_json::from_str(m.body.as_deref().unwrap_or("null")).unwrap_or(Value::Null);
-                out.push((v["detail-type"].as_str().unwrap_or("").to_string(), v["detail"].clone()));
+                let v: Value = serde_json::from_str(m.body.as_deref().unwrap_or("null"))
+                    .unwrap_or(Value::Null);
+                out.push((
+                    v["detail-type"].as_str().unwrap_or("").to_string(),
+                    v["detail"].clone(),
+                ));
                 if let Some(h) = m.receipt_handle {
-                    let _ = self.sqs.delete_message().queue_url(&self.resources.events_url).receipt_handle(h).send().await;
+                    let _ = self
+                        .sqs
+                        .delete_message()
+                        .queue_url(&self.resources.events_url)
+                        .receipt_handle(h)
+                        .send()
+                        .await;
                 }
             }
         }
@@ -298,8 +345,16 @@ pub async fn sent_mail_to(to: &str) -> Vec<SentMail> {
         .map(|raw| {
             let msg = mail_parser::MessageParser::default().parse(raw.as_bytes());
             SentMail {
-                subject: msg.as_ref().and_then(|m| m.subject()).unwrap_or("").to_string(),
-                text: msg.as_ref().and_then(|m| m.body_text(0)).map(|t| t.to_string()).unwrap_or_default(),
+                subject: msg
+                    .as_ref()
+                    .and_then(|m| m.subject())
+                    .unwrap_or("")
+                    .to_string(),
+                text: msg
+                    .as_ref()
+                    .and_then(|m| m.body_text(0))
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
                 raw,
             }
         })

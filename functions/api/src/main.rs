@@ -11,7 +11,10 @@ use lambda_http::{service_fn, Error, Request};
 async fn main() -> Result<(), Error> {
     desk_runtime::init_lambda_logs();
     let wired = wire(&Config::from_env()?).await;
-    let app = App { desk: wired.desk, auth: config::authenticator()? };
+    let app = App {
+        desk: wired.desk,
+        auth: config::authenticator()?,
+    };
 
     lambda_http::run(service_fn(|req: Request| {
         let app = &app;

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use desk_domain::listing::ListRequest;
 use desk_domain::ticket::{Assignee, Customer, Ticket};
-use desk_domain::{Desk, EmailAddress, GroupId, Priority, Source, Status, Tags, TicketNumber, UserId};
+use desk_domain::{
+    Desk, EmailAddress, GroupId, Priority, Source, Status, Tags, TicketNumber, UserId,
+};
 use desk_dynamo::DynamoStore;
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -24,19 +26,45 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 /// A deterministic, realistic mix of tickets.
 fn synthetic(i: u64) -> Result<Ticket, String> {
     let number = TicketNumber::new(TicketNumber::FIRST + i).map_err(|e| e.to_string())?;
-    let status = [Status::Open, Status::Open, Status::Processing, Status::Waiting, Status::Closed][(i % 5) as usize];
-    let priority = [Priority::Low, Priority::Medium, Priority::Medium, Priority::High, Priority::Urgent][(i % 7 % 5) as usize];
+    let status = [
+        Status::Open,
+        Status::Open,
+        Status::Processing,
+        Status::Waiting,
+        Status::Closed,
+    ][(i % 5) as usize];
+    let priority = [
+        Priority::Low,
+        Priority::Medium,
+        Priority::Medium,
+        Priority::High,
+        Priority::Urgent,
+    ][(i % 7 % 5) as usize];
     let assignee = match i % 6 {
         0 | 1 => None,
-        2 => Some(Assignee::User(UserId::parse("alice").map_err(|e| e.to_string())?)),
-        3 => Some(Assignee::User(UserId::parse("bob").map_err(|e| e.to_string())?)),
-        4 => Some(Assignee::Group(GroupId::parse("support").map_err(|e| e.to_string())?)),
-        _ => Some(Assignee::Group(GroupId::parse("billing").map_err(|e| e.to_string())?)),
+        2 => Some(Assignee::User(
+            UserId::parse("alice").map_err(|e| e.to_string())?,
+        )),
+        3 => Some(Assignee::User(
+            UserId::parse("bob").map_err(|e| e.to_string())?,
+        )),
+        4 => Some(Assignee::Group(
+            GroupId::parse("support").map_err(|e| e.to_string())?,
+        )),
+        _ => Some(Assignee::Group(
+            GroupId::parse("billing").map_err(|e| e.to_string())?,
+        )),
     };
-    let words = ["printer", "invoice", "login", "vpn", "export", "refund", "laptop", "email"];
+    let words = [
+        "printer", "invoice", "login", "vpn", "export", "refund", "laptop", "email",
+    ];
     let word = words[(i % words.len() as u64) as usize];
-    let created = Utc.timestamp_opt(1_760_000_000 + (i as i64) * 60, 0).single().ok_or("time")?;
-    let tags = Tags::parse(&[word, if i % 10 == 0 { "vip" } else { "standard" }]).map_err(|e| e.to_string())?;
+    let created = Utc
+        .timestamp_opt(1_760_000_000 + (i as i64) * 60, 0)
+        .single()
+        .ok_or("time")?;
+    let tags = Tags::parse(&[word, if i % 10 == 0 { "vip" } else { "standard" }])
+        .map_err(|e| e.to_string())?;
     Ok(Ticket {
         number,
         name: format!("{word} problem {i}"),
@@ -47,7 +75,8 @@ fn synthetic(i: u64) -> Result<Ticket, String> {
         tags,
         customer: Customer {
             name: format!("Customer {}", i % 997),
-            email: EmailAddress::parse(&format!("c{}@example.com", i % 997)).map_err(|e| e.to_string())?,
+            email: EmailAddress::parse(&format!("c{}@example.com", i % 997))
+                .map_err(|e| e.to_string())?,
             phone: String::new(),
         },
         source: Source::Email,
@@ -68,7 +97,10 @@ async fn load(store: &DynamoStore, size: u64) -> Result<Duration, String> {
         let end = (start + chunk).min(size);
         tasks.push(tokio::spawn(async move {
             let tickets = (start..end).map(synthetic).collect::<Result<Vec<_>, _>>()?;
-            store.import_tickets(&tickets).await.map_err(|e| e.to_string())
+            store
+                .import_tickets(&tickets)
+                .await
+                .map_err(|e| e.to_string())
         }));
         if tasks.len() >= 8 {
             tasks.remove(0).await.map_err(|e| e.to_string())??;
@@ -77,12 +109,18 @@ async fn load(store: &DynamoStore, size: u64) -> Result<Duration, String> {
     for t in tasks {
         t.await.map_err(|e| e.to_string())??;
     }
-    store.set_ticket_counter(TicketNumber::FIRST + size).await.map_err(|e| e.to_string())?;
+    store
+        .set_ticket_counter(TicketNumber::FIRST + size)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(started.elapsed())
 }
 
 fn pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    q.split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 const SCENARIOS: [(&str, &str); 5] = [
@@ -103,7 +141,9 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         .split(',')
         .map(|s| s.trim().parse().map_err(|_| format!("bad size {s}")))
         .collect::<Result<_, _>>()?;
-    let samples: usize = arg(args, "--samples", "40").parse().map_err(|_| "bad --samples")?;
+    let samples: usize = arg(args, "--samples", "40")
+        .parse()
+        .map_err(|_| "bad --samples")?;
     let limit = arg(args, "--limit", "25");
 
     // Load every size first, then measure them interleaved, page by page, so
@@ -114,17 +154,26 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         let counter = desk_dynamo::CallCounter::default();
         let store = DynamoStore::from_env_counted(table.clone(), counter.clone()).await;
         desk_local::template::ensure_table(store.client(), &table).await?;
-        let desk: Desk = desk_runtime::wire_with(&desk_local::local_config(&table, None)?, store.clone()).await.desk;
-        desk_local::seed::directory(&desk).await.map_err(|e| e.to_string())?;
+        let desk: Desk =
+            desk_runtime::wire_with(&desk_local::local_config(&table, None)?, store.clone())
+                .await
+                .desk;
+        desk_local::seed::directory(&desk)
+            .await
+            .map_err(|e| e.to_string())?;
         let took = load(&store, *size).await?;
-        eprintln!("loaded {size} tickets into {table} in {:.1}s", took.as_secs_f64());
+        eprintln!(
+            "loaded {size} tickets into {table} in {:.1}s",
+            took.as_secs_f64()
+        );
         tables.push((*size, store, counter, desk));
     }
 
     let mut report: Vec<(u64, Vec<(String, Duration, Duration, usize, f64)>)> =
         sizes.iter().map(|s| (*s, Vec::new())).collect();
     for (user, q) in SCENARIOS {
-        let req = ListRequest::parse(&pairs(&format!("limit={limit}&{q}"))).map_err(|e| e.to_string())?;
+        let req =
+            ListRequest::parse(&pairs(&format!("limit={limit}&{q}"))).map_err(|e| e.to_string())?;
         let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); tables.len()];
         let mut items = vec![0; tables.len()];
         let mut callers = Vec::new();
@@ -136,14 +185,20 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         for round in 0..samples + 5 {
             for (i, (_, _, _, desk)) in tables.iter().enumerate() {
                 let t = Instant::now();
-                let page = desk.list_tickets(&callers[i], &req).await.map_err(|e| e.to_string())?;
+                let page = desk
+                    .list_tickets(&callers[i], &req)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if round >= 5 {
                     times[i].push(t.elapsed());
                 }
                 items[i] = page.items.len();
             }
         }
-        let name = format!("{user:5} {}", if q.is_empty() { "(default view)" } else { q });
+        let name = format!(
+            "{user:5} {}",
+            if q.is_empty() { "(default view)" } else { q }
+        );
         for (i, (_, _, counter, _)) in tables.iter().enumerate() {
             let calls = counter.take();
             if calls.iter().any(|c| *c != "Query") || calls.len() != samples + 5 {
@@ -151,11 +206,23 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             }
             let rcu = counter.take_read_capacity() / (samples + 5) as f64;
             times[i].sort();
-            report[i].1.push((name.clone(), percentile(&times[i], 0.5), percentile(&times[i], 0.95), items[i], rcu));
+            report[i].1.push((
+                name.clone(),
+                percentile(&times[i], 0.5),
+                percentile(&times[i], 0.95),
+                items[i],
+                rcu,
+            ));
         }
     }
     for (_, store, _, _) in &tables {
-        store.client().delete_table().table_name(store.table()).send().await.map_err(|e| e.to_string())?;
+        store
+            .client()
+            .delete_table()
+            .table_name(store.table())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
     }
 
     let mut out = String::from("\nList page (limit ");
@@ -188,5 +255,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         out.push('\n');
     }
     use std::io::Write;
-    std::io::stdout().write_all(out.as_bytes()).map_err(|e| e.to_string())
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| e.to_string())
 }

@@ -7,12 +7,18 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use desk_domain::ports::StoredCase;
-use desk_domain::session::{join_link, lifetime, CaseCreator, CaseOrigin, CaseStatus, ServiceCase, SessionCode};
+use desk_domain::session::{
+    join_link, lifetime, CaseCreator, CaseOrigin, CaseStatus, ServiceCase, SessionCode,
+};
 use desk_domain::UserId;
 use desk_dynamo::{CallCounter, DynamoStore};
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.into())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.into())
 }
 
 fn case(i: u32, created: chrono::DateTime<Utc>) -> Result<StoredCase, String> {
@@ -43,7 +49,9 @@ fn case(i: u32, created: chrono::DateTime<Utc>) -> Result<StoredCase, String> {
 }
 
 pub async fn run(args: &[String]) -> Result<(), String> {
-    let live: u32 = arg(args, "--live", "100000").parse().map_err(|_| "bad --live")?;
+    let live: u32 = arg(args, "--live", "100000")
+        .parse()
+        .map_err(|_| "bad --live")?;
     let due: u32 = arg(args, "--due", "100").parse().map_err(|_| "bad --due")?;
     let table = format!("bench_expire_{}", uuid::Uuid::new_v4().simple());
     let counter = CallCounter::default();
@@ -61,19 +69,33 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         };
         batch.push(case(i * 7 + 1, created)?);
         if batch.len() == 2_500 {
-            store.import_cases(&batch).await.map_err(|e| e.to_string())?;
+            store
+                .import_cases(&batch)
+                .await
+                .map_err(|e| e.to_string())?;
             batch.clear();
         }
     }
-    store.import_cases(&batch).await.map_err(|e| e.to_string())?;
-    eprintln!("loaded {live} live cases ({due} due) into {table} in {:.1}s", started.elapsed().as_secs_f64());
+    store
+        .import_cases(&batch)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "loaded {live} live cases ({due} due) into {table} in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 
-    let desk = desk_runtime::wire_with(&desk_local::local_config(&table, None)?, store.clone()).await.desk;
+    let desk = desk_runtime::wire_with(&desk_local::local_config(&table, None)?, store.clone())
+        .await
+        .desk;
     counter.take();
     counter.take_read_capacity();
     counter.take_items_read();
     let t = Instant::now();
-    let report = desk.expire_due(Utc::now()).await.map_err(|e| e.to_string())?;
+    let report = desk
+        .expire_due(Utc::now())
+        .await
+        .map_err(|e| e.to_string())?;
     let took = t.elapsed();
     let calls = counter.take();
     let out = format!(
@@ -86,7 +108,15 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         calls.iter().filter(|c| **c == "TransactWriteItems").count(),
         calls.iter().filter(|c| **c == "Scan").count(),
     );
-    store.client().delete_table().table_name(&table).send().await.map_err(|e| e.to_string())?;
+    store
+        .client()
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     use std::io::Write;
-    std::io::stdout().write_all(out.as_bytes()).map_err(|e| e.to_string())
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| e.to_string())
 }

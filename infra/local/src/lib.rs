@@ -29,20 +29,39 @@ pub fn dev_secret() -> Result<String, String> {
     let path = repo_root().join(".dev/jwt-secret");
     std::fs::read_to_string(&path)
         .map(|s| s.trim().to_string())
-        .map_err(|e| format!("no DEV_JWT_SECRET and cannot read {}: {e} (run `make dev` first)", path.display()))
+        .map_err(|e| {
+            format!(
+                "no DEV_JWT_SECRET and cannot read {}: {e} (run `make dev` first)",
+                path.display()
+            )
+        })
 }
 
 /// The desk's configuration for the local stack (what `template.yaml` sets in the cloud).
-pub fn local_config(table: &str, resources: Option<&provision::Resources>) -> Result<desk_runtime::Config, String> {
-    let var = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
+pub fn local_config(
+    table: &str,
+    resources: Option<&provision::Resources>,
+) -> Result<desk_runtime::Config, String> {
+    let var = |k: &str, d: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| d.to_string())
+    };
     let address = var("DESK_ADDRESS", "support@desk.example");
     Ok(desk_runtime::Config {
-        reply_token_key: var("REPLY_TOKEN_KEY", "local-development-reply-token-key-not-secret"),
+        reply_token_key: var(
+            "REPLY_TOKEN_KEY",
+            "local-development-reply-token-key-not-secret",
+        ),
         table: table.to_string(),
         outbox_queue_url: resources.map(|r| r.outbox_url.clone()).unwrap_or_default(),
-        event_bus: resources.map(|r| r.bus.clone()).unwrap_or_else(|| "default".into()),
+        event_bus: resources
+            .map(|r| r.bus.clone())
+            .unwrap_or_else(|| "default".into()),
         settings: desk_domain::Settings {
-            desk_address: desk_domain::EmailAddress::parse(&address).map_err(|e| format!("DESK_ADDRESS: {}", e.message))?,
+            desk_address: desk_domain::EmailAddress::parse(&address)
+                .map_err(|e| format!("DESK_ADDRESS: {}", e.message))?,
             join_link_base: var("JOIN_LINK_BASE", "https://quicksupport.example/join"),
             connect_link_base: var("CONNECT_LINK_BASE", "https://quicksupport.example/connect"),
         },

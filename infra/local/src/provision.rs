@@ -38,7 +38,9 @@ async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| err("GetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?
+        .map_err(|e| {
+            err("GetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+        })?
         .attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
         .ok_or("no queue ARN")?;
@@ -46,7 +48,11 @@ async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)
 }
 
 /// Creates (or finds) the resources named with `prefix` and verifies `sender` in SES.
-pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &str) -> Result<Resources, String> {
+pub async fn provision(
+    config: &aws_config::SdkConfig,
+    prefix: &str,
+    sender: &str,
+) -> Result<Resources, String> {
     let sqs = aws_sdk_sqs::Client::new(config);
     let (dlq_url, dlq_arn) = queue(&sqs, &format!("{prefix}-outbox-dlq")).await?;
     let (outbox_url, _) = queue(&sqs, &format!("{prefix}-outbox")).await?;
@@ -60,7 +66,9 @@ pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &st
         .attributes(QueueAttributeName::VisibilityTimeout, "5")
         .send()
         .await
-        .map_err(|e| err("SetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| {
+            err("SetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+        })?;
 
     // Inbound mail: bucket, queue and its dead-letter queue (3 tries, as in the template).
     let (inbound_dlq_url, inbound_dlq_arn) = queue(&sqs, &format!("{prefix}-inbound-dlq")).await?;
@@ -73,15 +81,29 @@ pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &st
         )
         .send()
         .await
-        .map_err(|e| err("SetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| {
+            err("SetQueueAttributes")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+        })?;
     let inbound_bucket = format!("{prefix}-inbound").replace('_', "-").to_lowercase();
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build());
-    if s3.head_bucket().bucket(&inbound_bucket).send().await.is_err() {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    );
+    if s3
+        .head_bucket()
+        .bucket(&inbound_bucket)
+        .send()
+        .await
+        .is_err()
+    {
         s3.create_bucket()
             .bucket(&inbound_bucket)
             .send()
             .await
-            .map_err(|e| err("CreateBucket")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| {
+                err("CreateBucket")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+            })?;
     }
 
     let events = aws_sdk_eventbridge::Client::new(config);
@@ -93,17 +115,26 @@ pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &st
             .name(&bus)
             .send()
             .await
-            .map_err(|e| err("CreateEventBus")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| {
+                err("CreateEventBus")(
+                    aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string(),
+                )
+            })?;
     }
     let (events_url, events_arn) = queue(&sqs, &format!("{prefix}-events")).await?;
     events
         .put_rule()
         .name(format!("{prefix}-all"))
         .event_bus_name(&bus)
-        .event_pattern(format!(r#"{{"source":["{}"]}}"#, desk_messaging::EVENT_SOURCE))
+        .event_pattern(format!(
+            r#"{{"source":["{}"]}}"#,
+            desk_messaging::EVENT_SOURCE
+        ))
         .send()
         .await
-        .map_err(|e| err("PutRule")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| {
+            err("PutRule")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string())
+        })?;
     events
         .put_targets()
         .rule(format!("{prefix}-all"))
@@ -117,22 +148,45 @@ pub async fn provision(config: &aws_config::SdkConfig, prefix: &str, sender: &st
         )
         .send()
         .await
-        .map_err(|e| err("PutTargets")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| {
+            err("PutTargets")(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string())
+        })?;
 
     // Sending needs a verified sender (moto checks this as SES does).
-    if let Err(e) = aws_sdk_sesv2::Client::new(config).create_email_identity().email_identity(sender).send().await {
+    if let Err(e) = aws_sdk_sesv2::Client::new(config)
+        .create_email_identity()
+        .email_identity(sender)
+        .send()
+        .await
+    {
         let msg = aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string();
         if !msg.contains("AlreadyExists") {
             return Err(format!("CreateEmailIdentity: {msg}"));
         }
     }
-    Ok(Resources { inbound_bucket, inbound_url, inbound_dlq_url, outbox_url, outbox_dlq_url: dlq_url, bus, events_url })
+    Ok(Resources {
+        inbound_bucket,
+        inbound_url,
+        inbound_dlq_url,
+        outbox_url,
+        outbox_dlq_url: dlq_url,
+        bus,
+        events_url,
+    })
 }
 
 /// Delivers raw messages exactly as SES + S3 would: the object into the inbound
 /// bucket, then the S3 event notification onto the inbound queue. Returns the keys.
-pub async fn deliver(config: &aws_config::SdkConfig, resources: &Resources, raws: &[Vec<u8>]) -> Result<Vec<String>, String> {
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build());
+pub async fn deliver(
+    config: &aws_config::SdkConfig,
+    resources: &Resources,
+    raws: &[Vec<u8>],
+) -> Result<Vec<String>, String> {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    );
     let sqs = aws_sdk_sqs::Client::new(config);
     let mut keys = Vec::new();
     for raw in raws {
@@ -144,13 +198,17 @@ pub async fn deliver(config: &aws_config::SdkConfig, resources: &Resources, raws
             .body(aws_sdk_s3::primitives::ByteStream::from(raw.clone()))
             .send()
             .await
-            .map_err(|e| err("PutObject")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| {
+                err("PutObject")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+            })?;
         sqs.send_message()
             .queue_url(&resources.inbound_url)
             .message_body(s3_event(&resources.inbound_bucket, &key, raw.len()))
             .send()
             .await
-            .map_err(|e| err("SendMessage")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| {
+                err("SendMessage")(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+            })?;
         keys.push(key);
     }
     Ok(keys)

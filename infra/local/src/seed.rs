@@ -44,10 +44,14 @@ pub async fn demo(desk: &Desk) -> Result<(), DeskError> {
 pub async fn directory(desk: &Desk) -> Result<Caller, DeskError> {
     let admin = bootstrap_admin(desk, "admin").await?;
     for (id, name) in [("support", "Support"), ("billing", "Billing")] {
-        let g: NewGroup = parse(json!({"id": id, "name": name, "description": format!("{name} team")}))?;
+        let g: NewGroup =
+            parse(json!({"id": id, "name": name, "description": format!("{name} team")}))?;
         ignore_existing(desk.create_group(&admin, g).await)?;
     }
-    for (id, name, group) in [("alice", "Alice Agent", "support"), ("bob", "Bob Agent", "billing")] {
+    for (id, name, group) in [
+        ("alice", "Alice Agent", "support"),
+        ("bob", "Bob Agent", "billing"),
+    ] {
         let u: NewUser = parse(json!({
             "id": id, "name": name, "email": format!("{id}@desk.example"), "role": "agent", "groups": [group]
         }))?;
@@ -58,7 +62,12 @@ pub async fn directory(desk: &Desk) -> Result<Caller, DeskError> {
 
 async fn tickets(desk: &Desk, admin: &Caller) -> Result<(), DeskError> {
     // Tickets only on a fresh table.
-    if desk.tickets.get_ticket(TicketNumber::new(TicketNumber::FIRST)?).await?.is_some() {
+    if desk
+        .tickets
+        .get_ticket(TicketNumber::new(TicketNumber::FIRST)?)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let tickets = [
@@ -79,7 +88,9 @@ async fn tickets(desk: &Desk, admin: &Caller) -> Result<(), DeskError> {
         let input: NewTicket = parse(t)?;
         let ticket = desk.create_ticket(admin, input).await?;
         if ticket.priority == desk_domain::Priority::Urgent {
-            let note: NewNote = parse(json!({"body": "Checked the payment provider: two captures. Refund pending."}))?;
+            let note: NewNote = parse(
+                json!({"body": "Checked the payment provider: two captures. Refund pending."}),
+            )?;
             desk.add_note(admin, ticket.number, note).await?;
         }
     }
@@ -89,7 +100,9 @@ async fn tickets(desk: &Desk, admin: &Caller) -> Result<(), DeskError> {
         parse(json!({"name": "Website SOS button", "kind": "sos", "assignee": "alice"}))?;
     desk.create_module(admin, module).await?;
     let alice = desk.caller("alice").await?;
-    let session: desk_domain::session::NewTicketSession = parse(json!({"description": "Check the VPN client logs"}))?;
-    desk.create_ticket_session(&alice, TicketNumber::new(TicketNumber::FIRST + 3)?, session).await?;
+    let session: desk_domain::session::NewTicketSession =
+        parse(json!({"description": "Check the VPN client logs"}))?;
+    desk.create_ticket_session(&alice, TicketNumber::new(TicketNumber::FIRST + 3)?, session)
+        .await?;
     Ok(())
 }

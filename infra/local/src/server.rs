@@ -49,7 +49,10 @@ pub fn router(app: App) -> Router {
 
 /// Binds `addr` and serves until the process ends. Returns the bound address
 /// (useful with port 0) and the serving task.
-pub async fn spawn(app: App, addr: SocketAddr) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn spawn(
+    app: App,
+    addr: SocketAddr,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {

@@ -18,11 +18,15 @@ pub enum TemplateError {
 }
 
 fn text(v: &Value, what: &str) -> Result<String, TemplateError> {
-    v.as_str().map(str::to_string).ok_or_else(|| TemplateError::Shape(format!("{what} is not a string")))
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| TemplateError::Shape(format!("{what} is not a string")))
 }
 
 fn key_schema(v: &Value, what: &str) -> Result<(String, Option<String>), TemplateError> {
-    let list = v.as_sequence().ok_or_else(|| TemplateError::Shape(format!("{what}.KeySchema is not a list")))?;
+    let list = v
+        .as_sequence()
+        .ok_or_else(|| TemplateError::Shape(format!("{what}.KeySchema is not a list")))?;
     let mut hash = None;
     let mut range = None;
     for k in list {
@@ -30,19 +34,29 @@ fn key_schema(v: &Value, what: &str) -> Result<(String, Option<String>), Templat
         match k["KeyType"].as_str() {
             Some("HASH") => hash = Some(name),
             Some("RANGE") => range = Some(name),
-            _ => return Err(TemplateError::Shape(format!("{what}: KeyType must be HASH or RANGE"))),
+            _ => {
+                return Err(TemplateError::Shape(format!(
+                    "{what}: KeyType must be HASH or RANGE"
+                )))
+            }
         }
     }
-    Ok((hash.ok_or_else(|| TemplateError::Shape(format!("{what} has no HASH key")))?, range))
+    Ok((
+        hash.ok_or_else(|| TemplateError::Shape(format!("{what} has no HASH key")))?,
+        range,
+    ))
 }
 
 /// The table resource `logical_id` of the template at `path`.
 pub fn table_spec(path: &Path, logical_id: &str) -> Result<TableSpec, TemplateError> {
-    let raw = std::fs::read_to_string(path).map_err(|e| TemplateError::Read(path.display().to_string(), e))?;
+    let raw = std::fs::read_to_string(path)
+        .map_err(|e| TemplateError::Read(path.display().to_string(), e))?;
     let doc: Value = serde_yaml::from_str(&raw)?;
     let res = &doc["Resources"][logical_id];
     if res["Type"].as_str() != Some("AWS::DynamoDB::Table") {
-        return Err(TemplateError::Shape(format!("{logical_id} is not an AWS::DynamoDB::Table")));
+        return Err(TemplateError::Shape(format!(
+            "{logical_id} is not an AWS::DynamoDB::Table"
+        )));
     }
     let props = &res["Properties"];
     let attributes = props["AttributeDefinitions"]
@@ -65,7 +79,12 @@ pub fn table_spec(path: &Path, logical_id: &str) -> Result<TableSpec, TemplateEr
             indexes.push(IndexSpec { name, hash, range });
         }
     }
-    Ok(TableSpec { attributes, hash, range, indexes })
+    Ok(TableSpec {
+        attributes,
+        hash,
+        range,
+        indexes,
+    })
 }
 
 /// The desk table's definition from the repository's `template.yaml`.
@@ -75,12 +94,19 @@ pub fn desk_table_spec() -> Result<TableSpec, TemplateError> {
 
 /// Creates `name` from the template unless it exists. Returns whether it created it.
 pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, String> {
-    let exists = client.describe_table().table_name(name).send().await.is_ok();
+    let exists = client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .is_ok();
     if exists {
         return Ok(false);
     }
     let spec = desk_table_spec().map_err(|e| e.to_string())?;
-    desk_dynamo::create_table(client, name, &spec).await.map_err(|e| e.to_string())?;
+    desk_dynamo::create_table(client, name, &spec)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(true)
 }
 
@@ -94,10 +120,17 @@ mod tests {
         assert_eq!(spec.hash, "pk");
         assert_eq!(spec.range.as_deref(), Some("sk"));
         // Every index the adapter queries is defined by the template, with the same keys.
-        let case_indexes = [desk_dynamo::keys::CASES_BY_CREATED, desk_dynamo::keys::CASES_DUE];
-        for idx in desk_dynamo::keys::LIST_INDEXES.iter().chain(case_indexes.iter()) {
+        let case_indexes = [
+            desk_dynamo::keys::CASES_BY_CREATED,
+            desk_dynamo::keys::CASES_DUE,
+        ];
+        for idx in desk_dynamo::keys::LIST_INDEXES
+            .iter()
+            .chain(case_indexes.iter())
+        {
             let found = spec.indexes.iter().find(|i| i.name == idx.name);
-            let found = found.unwrap_or_else(|| panic!("index {} missing from template.yaml", idx.name));
+            let found =
+                found.unwrap_or_else(|| panic!("index {} missing from template.yaml", idx.name));
             assert_eq!(found.hash, idx.pk, "{}", idx.name);
             assert_eq!(found.range.as_deref(), Some(idx.sk), "{}", idx.name);
         }

@@ -36,7 +36,12 @@ const RETRY_AFTER_SECONDS: i32 = 1;
 /// Receives one batch (waiting up to `wait` seconds), hands it to `handler` and
 /// deletes the records it did not report as failed — as Lambda's SQS event
 /// source does. Returns how many were received.
-pub async fn drain_once(sqs: &aws_sdk_sqs::Client, queue_url: &str, handler: &dyn BatchHandler, wait: i32) -> Result<usize, String> {
+pub async fn drain_once(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    handler: &dyn BatchHandler,
+    wait: i32,
+) -> Result<usize, String> {
     let out = sqs
         .receive_message()
         .queue_url(queue_url)
@@ -45,7 +50,12 @@ pub async fn drain_once(sqs: &aws_sdk_sqs::Client, queue_url: &str, handler: &dy
         .visibility_timeout(RETRY_AFTER_SECONDS)
         .send()
         .await
-        .map_err(|e| format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| {
+            format!(
+                "ReceiveMessage: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(&e)
+            )
+        })?;
     let messages = out.messages.unwrap_or_default();
     if messages.is_empty() {
         return Ok(0);
@@ -70,14 +80,23 @@ pub async fn drain_once(sqs: &aws_sdk_sqs::Client, queue_url: &str, handler: &dy
                 .receipt_handle(handle)
                 .send()
                 .await
-                .map_err(|e| format!("DeleteMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "DeleteMessage: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(&e)
+                    )
+                })?;
         }
     }
     Ok(messages.len())
 }
 
 /// Polls `queue_url` into `handler` until the process ends.
-pub fn spawn_queue<H: BatchHandler + 'static>(sqs: aws_sdk_sqs::Client, queue_url: String, handler: H) -> tokio::task::JoinHandle<()> {
+pub fn spawn_queue<H: BatchHandler + 'static>(
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    handler: H,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(e) = drain_once(&sqs, &queue_url, &handler, 1).await {
@@ -90,7 +109,11 @@ pub fn spawn_queue<H: BatchHandler + 'static>(sqs: aws_sdk_sqs::Client, queue_ur
 
 /// Moves every message of a dead-letter queue back to its source queue (the
 /// local stand-in for `aws sqs start-message-move-task`). Returns how many.
-pub async fn replay(sqs: &aws_sdk_sqs::Client, dlq_url: &str, source_url: &str) -> Result<usize, String> {
+pub async fn replay(
+    sqs: &aws_sdk_sqs::Client,
+    dlq_url: &str,
+    source_url: &str,
+) -> Result<usize, String> {
     let mut moved = 0;
     loop {
         let out = sqs
@@ -99,7 +122,12 @@ pub async fn replay(sqs: &aws_sdk_sqs::Client, dlq_url: &str, source_url: &str) 
             .max_number_of_messages(10)
             .send()
             .await
-            .map_err(|e| format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "ReceiveMessage: {}",
+                    aws_sdk_sqs::error::DisplayErrorContext(&e)
+                )
+            })?;
         let messages = out.messages.unwrap_or_default();
         if messages.is_empty() {
             return Ok(moved);
@@ -110,14 +138,24 @@ pub async fn replay(sqs: &aws_sdk_sqs::Client, dlq_url: &str, source_url: &str) 
                 .message_body(m.body.unwrap_or_default())
                 .send()
                 .await
-                .map_err(|e| format!("SendMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "SendMessage: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(&e)
+                    )
+                })?;
             if let Some(h) = m.receipt_handle {
                 sqs.delete_message()
                     .queue_url(dlq_url)
                     .receipt_handle(h)
                     .send()
                     .await
-                    .map_err(|e| format!("DeleteMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)))?;
+                    .map_err(|e| {
+                        format!(
+                            "DeleteMessage: {}",
+                            aws_sdk_sqs::error::DisplayErrorContext(&e)
+                        )
+                    })?;
             }
             moved += 1;
         }

@@ -23,7 +23,10 @@ pub struct DevIssuer {
 impl std::fmt::Debug for DevIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the secret.
-        f.debug_struct("DevIssuer").field("issuer", &self.issuer).field("audience", &self.audience).finish()
+        f.debug_struct("DevIssuer")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
     }
 }
 
@@ -49,7 +52,11 @@ impl DevIssuer {
     }
 
     /// A token for `user` valid for `ttl_seconds` (negative: already expired, for tests).
-    pub fn issue(&self, user: &str, ttl_seconds: i64) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user: &str,
+        ttl_seconds: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
         let claims = DevClaims {
             sub: user.to_string(),
@@ -58,7 +65,11 @@ impl DevIssuer {
             iat: now,
             exp: now + ttl_seconds,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.secret),
+        )
     }
 
     pub fn verify(&self, token: &str) -> Result<DevClaims, Problem> {
@@ -72,9 +83,15 @@ impl DevIssuer {
             .map_err(|e| {
                 let why = match e.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the token has expired",
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature => "the token's signature is invalid",
-                    jsonwebtoken::errors::ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
-                    jsonwebtoken::errors::ErrorKind::InvalidAudience => "the token's audience is not accepted",
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                        "the token's signature is invalid"
+                    }
+                    jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
+                        "the token's issuer is not accepted"
+                    }
+                    jsonwebtoken::errors::ErrorKind::InvalidAudience => {
+                        "the token's audience is not accepted"
+                    }
                     _ => "the token is malformed",
                 };
                 Problem::unauthorized(why)
@@ -95,16 +112,26 @@ fn bearer(req: &Request) -> Result<&str, Problem> {
         .headers()
         .get(http::header::AUTHORIZATION)
         .ok_or_else(|| Problem::unauthorized("missing Authorization: Bearer token"))?;
-    let value = header.to_str().map_err(|_| Problem::unauthorized("malformed Authorization header"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| Problem::unauthorized("malformed Authorization header"))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
-        _ => Err(Problem::unauthorized("the Authorization header must be: Bearer <token>")),
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(Problem::unauthorized(
+            "the Authorization header must be: Bearer <token>",
+        )),
     }
 }
 
 fn authorizer_claims(req: &Request) -> Option<&HashMap<String, String>> {
     match req.request_context_ref()? {
-        RequestContext::ApiGatewayV2(ctx) => ctx.authorizer.as_ref()?.jwt.as_ref().map(|j| &j.claims),
+        RequestContext::ApiGatewayV2(ctx) => {
+            ctx.authorizer.as_ref()?.jwt.as_ref().map(|j| &j.claims)
+        }
         _ => None,
     }
 }

@@ -55,15 +55,24 @@ pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     // Every body is an object; refusing anything else up front also stops serde
     // from accepting a struct written as an array.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_json", "the body must be a JSON object").with_field("body"));
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body must be a JSON object",
+        )
+        .with_field("body"));
     }
     // Syntax first, so broken JSON is always `invalid_json` rather than whatever
     // field error the parser met before the break.
     let value: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
-            return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}"))
-                .with_field("body"))
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not valid JSON: {e}"),
+            )
+            .with_field("body"))
         }
     };
     // Strict: objects where structs are expected, at every depth.
@@ -73,23 +82,40 @@ pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
         let inner = e.into_inner();
         let msg = inner.to_string();
         if inner.is_syntax() || inner.is_eof() {
-            return Problem::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {msg}"))
-                .with_field("body");
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not valid JSON: {msg}"),
+            )
+            .with_field("body");
         }
         // Strip serde's "at line 1 column 9" suffix: the field name says where.
         let clean = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         if clean.starts_with("missing field") {
             let leaf = backticked(&clean).unwrap_or("?");
             let field = join(&path, leaf);
-            return Problem::new(StatusCode::BAD_REQUEST, "missing_field", format!("{field} is required")).with_field(field);
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "missing_field",
+                format!("{field} is required"),
+            )
+            .with_field(field);
         }
         if clean.starts_with("unknown field") {
             let leaf = backticked(&clean).unwrap_or("?");
             let field = join(&path, leaf);
-            return Problem::new(StatusCode::BAD_REQUEST, "unknown_field", format!("{field} is not a known field"))
-                .with_field(field);
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_field",
+                format!("{field} is not a known field"),
+            )
+            .with_field(field);
         }
-        let field = if path.is_empty() || path == "." { "body".to_string() } else { path };
+        let field = if path.is_empty() || path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
         Problem::invalid_field(FieldError::new(field, clean))
     })
 }
@@ -104,7 +130,10 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
 
 /// `limit` (1-500, default 100) and `cursor` for timelines and notes.
 pub fn page_request(req: &Request) -> Result<PageRequest, Problem> {
-    let mut page = PageRequest { limit: 100, cursor: None };
+    let mut page = PageRequest {
+        limit: 100,
+        cursor: None,
+    };
     for (k, v) in query_pairs(req) {
         match k.as_str() {
             "limit" => {
@@ -112,13 +141,26 @@ pub fn page_request(req: &Request) -> Result<PageRequest, Problem> {
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (1..=500).contains(n))
-                    .ok_or_else(|| Problem::invalid_query(FieldError::new("limit", "must be a whole number from 1 to 500")))?
+                    .ok_or_else(|| {
+                        Problem::invalid_query(FieldError::new(
+                            "limit",
+                            "must be a whole number from 1 to 500",
+                        ))
+                    })?
             }
             "cursor" if !v.is_empty() && v.len() <= 2048 => page.cursor = Some(v),
             "cursor" => {
-                return Err(Problem::invalid_query(FieldError::new("cursor", "is not a cursor this API returned")))
+                return Err(Problem::invalid_query(FieldError::new(
+                    "cursor",
+                    "is not a cursor this API returned",
+                )))
             }
-            other => return Err(Problem::invalid_query(FieldError::new(other, "is not a known query parameter"))),
+            other => {
+                return Err(Problem::invalid_query(FieldError::new(
+                    other,
+                    "is not a known query parameter",
+                )))
+            }
         }
     }
     Ok(page)
@@ -127,7 +169,10 @@ pub fn page_request(req: &Request) -> Result<PageRequest, Problem> {
 /// Refuses any query parameter on routes that take none.
 pub fn no_query(req: &Request) -> Result<(), Problem> {
     match query_pairs(req).into_iter().next() {
-        Some((k, _)) => Err(Problem::invalid_query(FieldError::new(k, "is not a known query parameter"))),
+        Some((k, _)) => Err(Problem::invalid_query(FieldError::new(
+            k,
+            "is not a known query parameter",
+        ))),
         None => Ok(()),
     }
 }

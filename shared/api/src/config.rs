@@ -25,10 +25,16 @@ pub fn authenticator() -> Result<Authenticator, ConfigError> {
         "dev" => {
             let secret = var("DEV_JWT_SECRET").ok_or(ConfigError::Missing("DEV_JWT_SECRET"))?;
             if secret.len() < 32 {
-                return Err(ConfigError::Invalid("DEV_JWT_SECRET", "must be at least 32 characters".into()));
+                return Err(ConfigError::Invalid(
+                    "DEV_JWT_SECRET",
+                    "must be at least 32 characters".into(),
+                ));
             }
             Ok(Authenticator::Dev(DevIssuer::new(secret.into_bytes())))
         }
-        other => Err(ConfigError::Invalid("AUTH_MODE", format!("unknown mode {other:?}; use apigateway or dev"))),
+        other => Err(ConfigError::Invalid(
+            "AUTH_MODE",
+            format!("unknown mode {other:?}; use apigateway or dev"),
+        )),
     }
 }

@@ -6,9 +6,9 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod problem;
-mod strict;
 mod routes;
 mod routes_cases;
+mod strict;
 
 use desk_domain::Desk;
 use http::{HeaderValue, StatusCode};
@@ -35,9 +35,18 @@ pub struct Reply {
 
 impl Reply {
     pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, Problem> {
-        let body = serde_json::to_value(value)
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("encode: {e}")))?;
-        Ok(Self { status, body: Some(body), headers: vec![] })
+        let body = serde_json::to_value(value).map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("encode: {e}"),
+            )
+        })?;
+        Ok(Self {
+            status,
+            body: Some(body),
+            headers: vec![],
+        })
     }
 
     pub fn ok<T: Serialize>(value: &T) -> Result<Self, Problem> {
@@ -45,7 +54,11 @@ impl Reply {
     }
 
     pub fn no_content() -> Self {
-        Self { status: StatusCode::NO_CONTENT, body: None, headers: vec![] }
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+            headers: vec![],
+        }
     }
 
     pub fn header(mut self, name: http::header::HeaderName, value: String) -> Self {
@@ -73,12 +86,14 @@ fn render(status: StatusCode, body: Option<Vec<u8>>, content_type: &str) -> Resp
     let mut resp = Response::new(body.map_or(Body::Empty, Body::Binary));
     *resp.status_mut() = status;
     if status != StatusCode::NO_CONTENT {
-        resp.headers_mut()
-            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(if content_type == "problem" {
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(if content_type == "problem" {
                 "application/problem+json"
             } else {
                 "application/json"
-            }));
+            }),
+        );
     }
     resp
 }
@@ -87,8 +102,10 @@ pub fn problem_response(p: &Problem) -> Response<Body> {
     let body = serde_json::to_vec(p).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec());
     let mut resp = render(p.status(), Some(body), "problem");
     if p.status == 401 && p.code == "unauthorized" {
-        resp.headers_mut()
-            .insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        resp.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer"),
+        );
     }
     if let Some(secs) = p.retry_after {
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -107,7 +124,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         let result = routes::dispatch(app, &req).await;
         let mut resp = match result {
             Ok(reply) => {
-                let body = reply.body.as_ref().map(|b| serde_json::to_vec(b).unwrap_or_default());
+                let body = reply
+                    .body
+                    .as_ref()
+                    .map(|b| serde_json::to_vec(b).unwrap_or_default());
                 let mut resp = render(reply.status, body, "json");
                 for (name, value) in reply.headers {
                     if let Ok(v) = HeaderValue::from_str(&value) {

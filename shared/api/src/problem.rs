@@ -50,12 +50,21 @@ impl Problem {
     }
 
     pub fn invalid_field(e: FieldError) -> Self {
-        Problem::new(StatusCode::BAD_REQUEST, "invalid_field", format!("{}: {}", e.field, e.message)).with_field(e.field)
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            format!("{}: {}", e.field, e.message),
+        )
+        .with_field(e.field)
     }
 
     pub fn invalid_query(e: FieldError) -> Self {
-        Problem::new(StatusCode::BAD_REQUEST, "invalid_query", format!("query parameter {}: {}", e.field, e.message))
-            .with_field(e.field)
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("query parameter {}: {}", e.field, e.message),
+        )
+        .with_field(e.field)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -63,7 +72,11 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Problem::new(StatusCode::NOT_FOUND, &format!("{what}_not_found"), format!("no such {what}"))
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            &format!("{what}_not_found"),
+            format!("no such {what}"),
+        )
     }
 }
 
@@ -88,10 +101,15 @@ impl From<DeskError> for Problem {
                 p.current_version = Some(current);
                 p
             }
-            DeskError::AlreadyExists { what } => {
-                Problem::new(StatusCode::CONFLICT, "already_exists", format!("this {what} already exists")).with_field("id")
+            DeskError::AlreadyExists { what } => Problem::new(
+                StatusCode::CONFLICT,
+                "already_exists",
+                format!("this {what} already exists"),
+            )
+            .with_field("id"),
+            DeskError::Conflict { code, message } => {
+                Problem::new(StatusCode::CONFLICT, code, message)
             }
-            DeskError::Conflict { code, message } => Problem::new(StatusCode::CONFLICT, code, message),
             DeskError::InvalidCursor => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_cursor",
@@ -104,13 +122,21 @@ impl From<DeskError> for Problem {
                 p
             }
             DeskError::RateLimited { retry_after } => {
-                let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down");
+                let mut p = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests; slow down",
+                );
                 p.retry_after = Some(retry_after);
                 p
             }
             DeskError::Storage(msg) => {
                 tracing::error!(error = %msg, "storage failure");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "storage is unavailable; try again")
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "storage is unavailable; try again",
+                )
             }
         }
     }

@@ -29,7 +29,11 @@ fn group_id(raw: &str) -> Result<GroupId, Problem> {
 }
 
 pub(crate) fn method_not_allowed(allowed: &str) -> Problem {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("allowed methods: {allowed}"))
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("allowed methods: {allowed}"),
+    )
 }
 
 /// Which methods a path supports; `None` for unknown paths.
@@ -57,9 +61,18 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
 
 pub async fn dispatch(app: &App, req: &Request) -> Res {
     let path = req.uri().path().to_string();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
-    let allow = allowed(&segments)
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "route_not_found", format!("no route {path}")))?;
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let allow = allowed(&segments).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            format!("no route {path}"),
+        )
+    })?;
     let method = req.method().clone();
     if !allow.split(", ").any(|m| m == method.as_str()) {
         return Err(method_not_allowed(allow));
@@ -70,13 +83,21 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     }
     let subject = app.auth.subject(req)?;
     let caller = app.desk.caller(&subject).await?;
-    if matches!(segments.first(), Some(&"service-cases") | Some(&"modules")) || segments.get(2) == Some(&"sessions") {
+    if matches!(segments.first(), Some(&"service-cases") | Some(&"modules"))
+        || segments.get(2) == Some(&"sessions")
+    {
         return crate::routes_cases::route(app, req, &caller, &method, &segments).await;
     }
     route(app, req, &caller, &method, &segments).await
 }
 
-async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segments: &[&str]) -> Res {
+async fn route(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    method: &Method,
+    segments: &[&str],
+) -> Res {
     let desk = &app.desk;
     match (method.as_str(), segments) {
         ("GET", ["me"]) => {
@@ -101,8 +122,10 @@ async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segme
             no_query(req)?;
             let input: NewTicket = json(req)?;
             let ticket = desk.create_ticket(caller, input).await?;
-            Ok(Reply::json(StatusCode::CREATED, &ticket)?
-                .header(http::header::LOCATION, format!("/tickets/{}", ticket.number)))
+            Ok(Reply::json(StatusCode::CREATED, &ticket)?.header(
+                http::header::LOCATION,
+                format!("/tickets/{}", ticket.number),
+            ))
         }
         ("GET", ["tickets", id]) => {
             no_query(req)?;
@@ -141,7 +164,8 @@ async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segme
             caller.require_admin()?;
             let input: NewUser = json(req)?;
             let user = desk.create_user(caller, input).await?;
-            Ok(Reply::json(StatusCode::CREATED, &user)?.header(http::header::LOCATION, format!("/users/{}", user.id)))
+            Ok(Reply::json(StatusCode::CREATED, &user)?
+                .header(http::header::LOCATION, format!("/users/{}", user.id)))
         }
         ("GET", ["users", id]) => {
             no_query(req)?;
@@ -170,13 +194,15 @@ async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segme
             caller.require_admin()?;
             let input: NewGroup = json(req)?;
             let group = desk.create_group(caller, input).await?;
-            Ok(Reply::json(StatusCode::CREATED, &group)?.header(http::header::LOCATION, format!("/groups/{}", group.id)))
+            Ok(Reply::json(StatusCode::CREATED, &group)?
+                .header(http::header::LOCATION, format!("/groups/{}", group.id)))
         }
         ("GET", ["groups", id]) => {
             no_query(req)?;
             let (group, members) = desk.group(caller, &group_id(id)?).await?;
-            let mut value = serde_json::to_value(&group)
-                .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+            let mut value = serde_json::to_value(&group).map_err(|e| {
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?;
             value["members"] = json!(members);
             Reply::ok(&value)
         }
@@ -203,7 +229,8 @@ async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segme
             caller.require_admin()?;
             let input: NewRule = json(req)?;
             let rule = desk.create_rule(caller, input).await?;
-            Ok(Reply::json(StatusCode::CREATED, &rule)?.header(http::header::LOCATION, format!("/rules/{}", rule.id)))
+            Ok(Reply::json(StatusCode::CREATED, &rule)?
+                .header(http::header::LOCATION, format!("/rules/{}", rule.id)))
         }
         ("POST", ["rules", "dry-run"]) => {
             no_query(req)?;

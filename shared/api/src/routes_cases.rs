@@ -3,7 +3,9 @@
 
 use desk_domain::cases::CaseListRequest;
 use desk_domain::module::ModuleInput;
-use desk_domain::session::{NewManualCase, NewTicketSession, PublicCaseEvent, PublicCaseRequest, SessionCode};
+use desk_domain::session::{
+    NewManualCase, NewTicketSession, PublicCaseEvent, PublicCaseRequest, SessionCode,
+};
 use desk_domain::Caller;
 use http::{Method, StatusCode};
 use lambda_http::Request;
@@ -29,30 +31,47 @@ struct BulkDelete {
 
 const MAX_BULK: usize = 100;
 
-pub async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, segments: &[&str]) -> Res {
+pub async fn route(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    method: &Method,
+    segments: &[&str],
+) -> Res {
     let desk = &app.desk;
     match (method.as_str(), segments) {
         ("POST", ["tickets", id, "sessions"]) => {
             no_query(req)?;
             let number = ticket_number(id)?;
             // The body is optional: no body means defaults.
-            let input: NewTicketSession = if crate::body::is_empty(req) { NewTicketSession::default() } else { json(req)? };
+            let input: NewTicketSession = if crate::body::is_empty(req) {
+                NewTicketSession::default()
+            } else {
+                json(req)?
+            };
             let created = desk.create_ticket_session(caller, number, input).await?;
-            Ok(Reply::json(StatusCode::CREATED, &created)?
-                .header(http::header::LOCATION, format!("/service-cases/{}", created.case.code)))
+            Ok(Reply::json(StatusCode::CREATED, &created)?.header(
+                http::header::LOCATION,
+                format!("/service-cases/{}", created.case.code),
+            ))
         }
 
         ("GET", ["service-cases"]) => {
-            let request = CaseListRequest::parse(&query_pairs(req), caller.id()).map_err(Problem::invalid_query)?;
+            let request = CaseListRequest::parse(&query_pairs(req), caller.id())
+                .map_err(Problem::invalid_query)?;
             let page = desk.list_cases(caller, &request).await?;
-            Reply::ok(&json!({"items": page.items, "count": page.items.len(), "next_cursor": page.next_cursor}))
+            Reply::ok(
+                &json!({"items": page.items, "count": page.items.len(), "next_cursor": page.next_cursor}),
+            )
         }
         ("POST", ["service-cases"]) => {
             no_query(req)?;
             let input: NewManualCase = json(req)?;
             let created = desk.create_manual_case(caller, input).await?;
-            Ok(Reply::json(StatusCode::CREATED, &created)?
-                .header(http::header::LOCATION, format!("/service-cases/{}", created.case.code)))
+            Ok(Reply::json(StatusCode::CREATED, &created)?.header(
+                http::header::LOCATION,
+                format!("/service-cases/{}", created.case.code),
+            ))
         }
         ("DELETE", ["service-cases"]) => {
             no_query(req)?;
@@ -93,7 +112,8 @@ pub async fn route(app: &App, req: &Request, caller: &Caller, method: &Method, s
             caller.require_admin()?;
             let input: ModuleInput = json(req)?;
             let module = desk.create_module(caller, input).await?;
-            Ok(Reply::json(StatusCode::CREATED, &module)?.header(http::header::LOCATION, format!("/modules/{}", module.id)))
+            Ok(Reply::json(StatusCode::CREATED, &module)?
+                .header(http::header::LOCATION, format!("/modules/{}", module.id)))
         }
         ("GET", ["modules", id]) => {
             no_query(req)?;
@@ -122,10 +142,15 @@ pub async fn public(app: &App, req: &Request, segments: &[&str]) -> Res {
     match (req.method().as_str(), segments) {
         ("POST", ["public", "modules", module_id, "cases"]) => {
             no_query(req)?;
-            let input: PublicCaseRequest = if crate::body::is_empty(req) { PublicCaseRequest::default() } else { json(req)? };
+            let input: PublicCaseRequest = if crate::body::is_empty(req) {
+                PublicCaseRequest::default()
+            } else {
+                json(req)?
+            };
             let (view, secret) = desk.create_public_case(module_id, input).await?;
-            let mut body = serde_json::to_value(&view)
-                .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+            let mut body = serde_json::to_value(&view).map_err(|e| {
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?;
             body["secret"] = json!(secret);
             Reply::json(StatusCode::CREATED, &body)
         }
@@ -137,7 +162,11 @@ pub async fn public(app: &App, req: &Request, segments: &[&str]) -> Res {
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty() && v.len() <= 256)
                 .ok_or_else(|| {
-                    Problem::new(StatusCode::UNAUTHORIZED, "missing_case_secret", "send the case's secret in X-Case-Secret")
+                    Problem::new(
+                        StatusCode::UNAUTHORIZED,
+                        "missing_case_secret",
+                        "send the case's secret in X-Case-Secret",
+                    )
                 })?
                 .to_string();
             let event: PublicCaseEvent = json(req)?;

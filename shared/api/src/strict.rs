@@ -56,7 +56,8 @@ impl<'de, 'a> serde::Deserializer<'de> for Strict<'a> {
                 Ok(value)
             }
             Value::Object(map) => {
-                let mut entries = MapDeserializer::new(map.iter().map(|(k, v)| (k.as_str(), Strict(v))));
+                let mut entries =
+                    MapDeserializer::new(map.iter().map(|(k, v)| (k.as_str(), Strict(v))));
                 let value = visitor.visit_map(&mut entries)?;
                 entries.end()?;
                 Ok(value)
@@ -83,7 +84,11 @@ impl<'de, 'a> serde::Deserializer<'de> for Strict<'a> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         visitor.visit_newtype_struct(self)
     }
 

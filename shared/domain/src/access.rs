@@ -54,8 +54,16 @@ impl Caller {
         if self.is_admin() {
             return Scope::All;
         }
-        let mut keys = vec![Assignee::User(self.user.id.clone()).key(), UNASSIGNED_KEY.to_string()];
-        keys.extend(self.user.groups.iter().map(|g| Assignee::Group(g.clone()).key()));
+        let mut keys = vec![
+            Assignee::User(self.user.id.clone()).key(),
+            UNASSIGNED_KEY.to_string(),
+        ];
+        keys.extend(
+            self.user
+                .groups
+                .iter()
+                .map(|g| Assignee::Group(g.clone()).key()),
+        );
         Scope::Assignees(keys)
     }
 
@@ -82,7 +90,9 @@ impl Caller {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(DeskError::Forbidden("only administrators may do this".into()))
+            Err(DeskError::Forbidden(
+                "only administrators may do this".into(),
+            ))
         }
     }
 }
@@ -140,7 +150,10 @@ mod tests {
         assert!(alice.can_see(&ticket(g("support"))));
         assert!(!alice.can_see(&ticket(u("bob"))));
         assert!(!alice.can_see(&ticket(g("billing"))));
-        assert!(matches!(alice.check_can_see(&ticket(u("bob"))), Err(DeskError::NotFound { .. })));
+        assert!(matches!(
+            alice.check_can_see(&ticket(u("bob"))),
+            Err(DeskError::NotFound { .. })
+        ));
         assert!(alice.require_admin().is_err());
     }
 
@@ -156,7 +169,11 @@ mod tests {
             Some(Assignee::Group(GroupId::parse("billing").unwrap())),
         ] {
             let t = ticket(a.clone());
-            assert_eq!(scope.allows_key(&Assignee::key_of(&a)), alice.can_see(&t), "{a:?}");
+            assert_eq!(
+                scope.allows_key(&Assignee::key_of(&a)),
+                alice.can_see(&t),
+                "{a:?}"
+            );
         }
     }
 

@@ -5,45 +5,84 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::types::UserId;
 use crate::session::{CaseStatus, SessionCode};
 use crate::ticket::FieldChange;
+use crate::types::UserId;
 use crate::types::{Source, TicketNumber};
 
 /// Who caused an activity entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
-    User { id: String },
+    User {
+        id: String,
+    },
     /// The customer, through their QuickSupport module.
     Customer,
     /// Whoever sent an email.
-    Sender { address: String },
+    Sender {
+        address: String,
+    },
     System,
 }
 
 impl Actor {
     pub fn user(u: &UserId) -> Self {
-        Actor::User { id: u.as_str().to_string() }
+        Actor::User {
+            id: u.as_str().to_string(),
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActivityKind {
-    TicketCreated { source: Source },
-    FieldsChanged { changes: Vec<FieldChange> },
-    NoteAdded { note_id: String, excerpt: String },
+    TicketCreated {
+        source: Source,
+    },
+    FieldsChanged {
+        changes: Vec<FieldChange>,
+    },
+    NoteAdded {
+        note_id: String,
+        excerpt: String,
+    },
     /// A remote-support session was created; the join link can be copied from here.
-    SessionCreated { code: SessionCode, join_link: String, assignee: Option<UserId> },
-    SessionChanged { code: SessionCode, from: CaseStatus, to: CaseStatus },
-    SessionDeleted { code: SessionCode },
+    SessionCreated {
+        code: SessionCode,
+        join_link: String,
+        assignee: Option<UserId>,
+    },
+    SessionChanged {
+        code: SessionCode,
+        from: CaseStatus,
+        to: CaseStatus,
+    },
+    SessionDeleted {
+        code: SessionCode,
+    },
     /// An email arrived on the ticket (`message_id` is the stored message's id).
-    EmailReceived { message_id: String, from: String, subject: String, excerpt: String, automation: Option<String> },
+    EmailReceived {
+        message_id: String,
+        from: String,
+        subject: String,
+        excerpt: String,
+        automation: Option<String>,
+    },
     /// A rule applied to the ticket created from an email.
-    RuleApplied { rule_id: String, rule_name: String, summary: String },
+    RuleApplied {
+        rule_id: String,
+        rule_name: String,
+        summary: String,
+    },
     /// An email the desk sent (`message_id` as the mail service returned it).
-    EmailSent { mail_id: String, to: Vec<String>, subject: String, message_id: String, purpose: String },
+    EmailSent {
+        mail_id: String,
+        to: Vec<String>,
+        subject: String,
+        message_id: String,
+        purpose: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,7 +98,13 @@ pub struct ActivityEntry {
 
 impl ActivityEntry {
     pub fn new(ticket: TicketNumber, at: DateTime<Utc>, actor: Actor, kind: ActivityKind) -> Self {
-        Self { id: time_ordered_id(at), ticket, at, actor, kind }
+        Self {
+            id: time_ordered_id(at),
+            ticket,
+            at,
+            actor,
+            kind,
+        }
     }
 }
 
@@ -68,5 +113,10 @@ impl ActivityEntry {
 /// operation get increasing times, so they read back in the order they happened.
 pub fn time_ordered_id(at: DateTime<Utc>) -> String {
     let random = Uuid::new_v4().simple().to_string();
-    format!("{}{:06}-{}", at.format("%Y%m%d%H%M%S"), at.timestamp_subsec_micros(), &random[..12])
+    format!(
+        "{}{:06}-{}",
+        at.format("%Y%m%d%H%M%S"),
+        at.timestamp_subsec_micros(),
+        &random[..12]
+    )
 }

@@ -16,9 +16,9 @@ use crate::ports::{CaseQuery, StoredCase};
 use crate::random::{same_hash, secret_hash};
 use crate::service::Desk;
 use crate::session::{
-    case_customer_name, case_description, join_link, lifetime, CaseCreator, CaseEvent, CaseOrigin, CaseStatus,
-    NewManualCase, NewTicketSession, Partner, PublicCaseEvent, PublicCaseRequest, PublicEventKind, ServiceCase,
-    SessionCode, TransitionError,
+    case_customer_name, case_description, join_link, lifetime, CaseCreator, CaseEvent, CaseOrigin,
+    CaseStatus, NewManualCase, NewTicketSession, Partner, PublicCaseEvent, PublicCaseRequest,
+    PublicEventKind, ServiceCase, SessionCode, TransitionError,
 };
 use crate::types::{EmailAddress, TicketNumber, UserId};
 
@@ -42,7 +42,12 @@ pub struct PublicCaseView {
 
 impl PublicCaseView {
     fn of(c: &ServiceCase) -> Self {
-        Self { code: c.code.clone(), status: c.status, join_link: c.join_link.clone(), expires_at: c.expires_at }
+        Self {
+            code: c.code.clone(),
+            status: c.status,
+            join_link: c.join_link.clone(),
+            expires_at: c.expires_at,
+        }
     }
 }
 
@@ -89,7 +94,12 @@ pub struct CaseListRequest {
 
 impl CaseListRequest {
     pub fn parse(pairs: &[(String, String)], me: &UserId) -> Result<Self, FieldError> {
-        let mut r = CaseListRequest { statuses: vec![], assignee: None, limit: 25, cursor: None };
+        let mut r = CaseListRequest {
+            statuses: vec![],
+            assignee: None,
+            limit: 25,
+            cursor: None,
+        };
         let mut seen: Vec<&str> = vec![];
         for (k, v) in pairs {
             if seen.contains(&k.as_str()) {
@@ -113,7 +123,12 @@ impl CaseListRequest {
                             other
                                 .strip_prefix("user:")
                                 .and_then(|id| UserId::parse(id).ok())
-                                .ok_or_else(|| FieldError::new("assignee", "must be me, unassigned or user:<id>"))?,
+                                .ok_or_else(|| {
+                                    FieldError::new(
+                                        "assignee",
+                                        "must be me, unassigned or user:<id>",
+                                    )
+                                })?,
                         ),
                     })
                 }
@@ -123,10 +138,17 @@ impl CaseListRequest {
                         .parse::<usize>()
                         .ok()
                         .filter(|n| (1..=100).contains(n))
-                        .ok_or_else(|| FieldError::new("limit", "must be a whole number from 1 to 100"))?
+                        .ok_or_else(|| {
+                            FieldError::new("limit", "must be a whole number from 1 to 100")
+                        })?
                 }
                 "cursor" if !v.is_empty() && v.len() <= 2048 => r.cursor = Some(v.clone()),
-                "cursor" => return Err(FieldError::new("cursor", "is not a cursor this API returned")),
+                "cursor" => {
+                    return Err(FieldError::new(
+                        "cursor",
+                        "is not a cursor this API returned",
+                    ))
+                }
                 other => return Err(FieldError::new(other, "is not a known query parameter")),
             }
         }
@@ -150,7 +172,10 @@ fn status_event(c: &ServiceCase, from: CaseStatus) -> DeskEvent {
 }
 
 fn illegal(c: &ServiceCase, e: TransitionError) -> DeskError {
-    DeskError::IllegalTransition { current: c.status.as_str().to_string(), message: e.to_string() }
+    DeskError::IllegalTransition {
+        current: c.status.as_str().to_string(),
+        message: e.to_string(),
+    }
 }
 
 impl Desk {
@@ -189,7 +214,11 @@ impl Desk {
     }
 
     /// Stores a new case under a fresh code (retrying the rare code collision).
-    async fn store_new_case(&self, make: impl Fn(&str) -> ServiceCase, actor: Actor) -> DeskResult<CreatedCase> {
+    async fn store_new_case(
+        &self,
+        make: impl Fn(&str) -> ServiceCase,
+        actor: Actor,
+    ) -> DeskResult<CreatedCase> {
         let secret = self.random.secret();
         for _ in 0..CREATE_ATTEMPTS {
             let case = make(&secret);
@@ -205,7 +234,11 @@ impl Desk {
                     },
                 )
             });
-            match self.cases.create_case(&case, &secret_hash(&secret), entry.as_ref()).await {
+            match self
+                .cases
+                .create_case(&case, &secret_hash(&secret), entry.as_ref())
+                .await
+            {
                 Ok(()) => {
                     self.publish(vec![DeskEvent {
                         detail_type: "ServiceCaseCreated".into(),
@@ -219,7 +252,9 @@ impl Desk {
                 Err(e) => return Err(e),
             }
         }
-        Err(DeskError::Storage("could not find a free session code".into()))
+        Err(DeskError::Storage(
+            "could not find a free session code".into(),
+        ))
     }
 
     /// Events are published after the write committed; a bus failure is logged,
@@ -252,7 +287,10 @@ impl Desk {
             None => caller.id().clone(),
         };
         let now = self.clock.now();
-        let customer = (ticket.customer.name.clone(), Some(ticket.customer.email.clone()));
+        let customer = (
+            ticket.customer.name.clone(),
+            Some(ticket.customer.email.clone()),
+        );
         let created = self
             .store_new_case(
                 |secret| {
@@ -293,7 +331,11 @@ impl Desk {
     }
 
     /// A case created by an agent in the Service Queue.
-    pub async fn create_manual_case(&self, caller: &Caller, input: NewManualCase) -> DeskResult<CreatedCase> {
+    pub async fn create_manual_case(
+        &self,
+        caller: &Caller,
+        input: NewManualCase,
+    ) -> DeskResult<CreatedCase> {
         let description = case_description(input.description.as_deref())?;
         let name = case_customer_name(input.customer_name.as_deref())?;
         if let Some(n) = input.ticket {
@@ -308,7 +350,11 @@ impl Desk {
             None => caller.id().clone(),
         };
         let now = self.clock.now();
-        let origin = if input.ticket.is_some() { CaseOrigin::Ticket } else { CaseOrigin::Manual };
+        let origin = if input.ticket.is_some() {
+            CaseOrigin::Ticket
+        } else {
+            CaseOrigin::Manual
+        };
         self.store_new_case(
             |secret| {
                 self.new_case(
@@ -339,11 +385,26 @@ impl Desk {
 
     /// A case opened by a customer's module or SOS button: no login, rate-limited
     /// per module, answering nothing about agents or tickets.
-    pub async fn create_public_case(&self, module_id: &str, input: PublicCaseRequest) -> DeskResult<(PublicCaseView, String)> {
+    pub async fn create_public_case(
+        &self,
+        module_id: &str,
+        input: PublicCaseRequest,
+    ) -> DeskResult<(PublicCaseView, String)> {
         let module = self.enabled_module(module_id).await?;
         let now = self.clock.now();
-        if !self.limiter.allow(&format!("module:{}", module.id), module.cases_per_minute, 60, now).await? {
-            return Err(DeskError::RateLimited { retry_after: 60 - (now.timestamp() % 60) as u32 });
+        if !self
+            .limiter
+            .allow(
+                &format!("module:{}", module.id),
+                module.cases_per_minute,
+                60,
+                now,
+            )
+            .await?
+        {
+            return Err(DeskError::RateLimited {
+                retry_after: 60 - (now.timestamp() % 60) as u32,
+            });
         }
         let description = case_description(input.description.as_deref())?;
         let name = case_customer_name(input.customer_name.as_deref())?;
@@ -379,19 +440,31 @@ impl Desk {
     }
 
     async fn stored_case(&self, code: &SessionCode) -> DeskResult<StoredCase> {
-        self.cases.get_case(code).await?.ok_or(DeskError::NotFound { what: "service_case" })
+        self.cases.get_case(code).await?.ok_or(DeskError::NotFound {
+            what: "service_case",
+        })
     }
 
     /// One case, as of now (an overdue case reads as expired).
-    pub async fn service_case(&self, caller: &Caller, code: &SessionCode) -> DeskResult<ServiceCase> {
+    pub async fn service_case(
+        &self,
+        caller: &Caller,
+        code: &SessionCode,
+    ) -> DeskResult<ServiceCase> {
         let stored = self.stored_case(code).await?;
         if !Self::may_see_case(caller, &stored.case) {
-            return Err(DeskError::NotFound { what: "service_case" });
+            return Err(DeskError::NotFound {
+                what: "service_case",
+            });
         }
         Ok(stored.case.as_of(self.clock.now()))
     }
 
-    pub async fn list_cases(&self, caller: &Caller, request: &CaseListRequest) -> DeskResult<Page<ServiceCase>> {
+    pub async fn list_cases(
+        &self,
+        caller: &Caller,
+        request: &CaseListRequest,
+    ) -> DeskResult<Page<ServiceCase>> {
         let query = CaseQuery {
             visible_to: (!caller.is_admin()).then(|| caller.id().clone()),
             statuses: request.statuses.clone(),
@@ -438,7 +511,15 @@ impl Desk {
                 }
                 Err(TransitionError::Overdue) => {
                     // Store the expiry this read discovered; whoever stores it first logs it.
-                    let _ = self.expire_one(&StoredCase { case: current.clone(), secret_hash }, now).await;
+                    let _ = self
+                        .expire_one(
+                            &StoredCase {
+                                case: current.clone(),
+                                secret_hash,
+                            },
+                            now,
+                        )
+                        .await;
                     return Err(illegal(&current.as_of(now), TransitionError::Overdue));
                 }
                 Err(e) => return Err(illegal(&current, e)),
@@ -451,18 +532,31 @@ impl Desk {
                         n,
                         now,
                         actor.clone(),
-                        ActivityKind::SessionChanged { code: next.code.clone(), from: current.status, to: next.status },
+                        ActivityKind::SessionChanged {
+                            code: next.code.clone(),
+                            from: current.status,
+                            to: next.status,
+                        },
                     )
                 });
-            let next = StoredCase { case: next, secret_hash };
-            match self.cases.transition(&next, current.version, entry.as_ref()).await {
+            let next = StoredCase {
+                case: next,
+                secret_hash,
+            };
+            match self
+                .cases
+                .transition(&next, current.version, entry.as_ref())
+                .await
+            {
                 Ok(()) => {
                     let next = next.case;
                     let mut events = Vec::new();
                     if next.status != current.status {
                         events.push(status_event(&next, current.status));
                     }
-                    if next.customer_waiting_since.is_some() && current.customer_waiting_since.is_none() {
+                    if next.customer_waiting_since.is_some()
+                        && current.customer_waiting_since.is_none()
+                    {
                         events.push(DeskEvent {
                             detail_type: "ServiceCaseCustomerWaiting".into(),
                             detail: json!({"code": next.code, "ticket": next.ticket, "assignee": next.assignee,
@@ -490,7 +584,10 @@ impl Desk {
             Ok(Some(u)) if u.active => u,
             _ => return,
         };
-        let waiting_since = c.customer_waiting_since.map(|t| t.timestamp()).unwrap_or_default();
+        let waiting_since = c
+            .customer_waiting_since
+            .map(|t| t.timestamp())
+            .unwrap_or_default();
         let mail = OutgoingMail {
             // One notification per waiting episode, however often the event is retried.
             id: format!("case-waiting-{}-{waiting_since}", c.code),
@@ -501,7 +598,11 @@ impl Desk {
             },
             text: format!(
                 "{} is waiting in remote-support session {}.\nConnect: {}/{}\n",
-                if c.customer_name.is_empty() { "A customer" } else { &c.customer_name },
+                if c.customer_name.is_empty() {
+                    "A customer"
+                } else {
+                    &c.customer_name
+                },
                 c.code,
                 self.settings.connect_link_base.trim_end_matches('/'),
                 c.code
@@ -517,32 +618,58 @@ impl Desk {
 
     pub async fn close_case(&self, caller: &Caller, code: &SessionCode) -> DeskResult<ServiceCase> {
         let me = caller.clone();
-        self.transition(code, CaseEvent::Close, Actor::user(caller.id()), None, move |s| {
-            if !Self::may_see_case(&me, &s.case) {
-                return Err(DeskError::NotFound { what: "service_case" });
-            }
-            if !s.case.may_close(me.id()) && !me.is_admin() {
-                return Err(DeskError::Forbidden(
-                    "only the case's assignee, its creator or an administrator may close it".into(),
-                ));
-            }
-            Ok(())
-        })
+        self.transition(
+            code,
+            CaseEvent::Close,
+            Actor::user(caller.id()),
+            None,
+            move |s| {
+                if !Self::may_see_case(&me, &s.case) {
+                    return Err(DeskError::NotFound {
+                        what: "service_case",
+                    });
+                }
+                if !s.case.may_close(me.id()) && !me.is_admin() {
+                    return Err(DeskError::Forbidden(
+                        "only the case's assignee, its creator or an administrator may close it"
+                            .into(),
+                    ));
+                }
+                Ok(())
+            },
+        )
         .await
     }
 
     /// The expert connects: the case moves on and the caller gets the connect link.
-    pub async fn connect_case(&self, caller: &Caller, code: &SessionCode) -> DeskResult<(ServiceCase, ConnectInfo)> {
+    pub async fn connect_case(
+        &self,
+        caller: &Caller,
+        code: &SessionCode,
+    ) -> DeskResult<(ServiceCase, ConnectInfo)> {
         let me = caller.clone();
-        let was_waiting = self.stored_case(code).await?.case.customer_waiting_since.is_some();
+        let was_waiting = self
+            .stored_case(code)
+            .await?
+            .case
+            .customer_waiting_since
+            .is_some();
         let case = self
-            .transition(code, CaseEvent::Connected(Partner::Expert), Actor::user(caller.id()), Some(caller.id()), move |s| {
-                if Self::may_see_case(&me, &s.case) {
-                    Ok(())
-                } else {
-                    Err(DeskError::NotFound { what: "service_case" })
-                }
-            })
+            .transition(
+                code,
+                CaseEvent::Connected(Partner::Expert),
+                Actor::user(caller.id()),
+                Some(caller.id()),
+                move |s| {
+                    if Self::may_see_case(&me, &s.case) {
+                        Ok(())
+                    } else {
+                        Err(DeskError::NotFound {
+                            what: "service_case",
+                        })
+                    }
+                },
+            )
             .await?;
         let info = ConnectInfo {
             code: case.code.clone(),
@@ -560,7 +687,9 @@ impl Desk {
         event: PublicCaseEvent,
     ) -> DeskResult<PublicCaseView> {
         // Unknown codes and wrong secrets answer alike, so codes cannot be probed.
-        let code = SessionCode::parse(raw_code).map_err(|_| DeskError::NotFound { what: "service_case" })?;
+        let code = SessionCode::parse(raw_code).map_err(|_| DeskError::NotFound {
+            what: "service_case",
+        })?;
         let now = self.clock.now();
         let presented = secret_hash(secret);
         let authentic = match self.cases.get_case(&code).await? {
@@ -569,12 +698,20 @@ impl Desk {
         };
         // Failed attempts and the customer's own events have separate budgets, so
         // someone who knows a code cannot use up the customer's.
-        let key = if authentic { format!("case:{code}") } else { format!("case-denied:{code}") };
+        let key = if authentic {
+            format!("case:{code}")
+        } else {
+            format!("case-denied:{code}")
+        };
         if !self.limiter.allow(&key, EVENTS_PER_MINUTE, 60, now).await? {
-            return Err(DeskError::RateLimited { retry_after: 60 - (now.timestamp() % 60) as u32 });
+            return Err(DeskError::RateLimited {
+                retry_after: 60 - (now.timestamp() % 60) as u32,
+            });
         }
         if !authentic {
-            return Err(DeskError::NotFound { what: "service_case" });
+            return Err(DeskError::NotFound {
+                what: "service_case",
+            });
         }
         let case_event = match event.kind {
             PublicEventKind::CustomerConnected => CaseEvent::Connected(Partner::Customer),
@@ -586,7 +723,9 @@ impl Desk {
                 if same_hash(&s.secret_hash, &presented) {
                     Ok(())
                 } else {
-                    Err(DeskError::NotFound { what: "service_case" })
+                    Err(DeskError::NotFound {
+                        what: "service_case",
+                    })
                 }
             })
             .await?;
@@ -605,13 +744,25 @@ impl Desk {
                 n,
                 now,
                 Actor::System,
-                ActivityKind::SessionChanged { code: next.code.clone(), from: current.status, to: CaseStatus::Expired },
+                ActivityKind::SessionChanged {
+                    code: next.code.clone(),
+                    from: current.status,
+                    to: CaseStatus::Expired,
+                },
             )
         });
-        let next = StoredCase { case: next, secret_hash: stored.secret_hash.clone() };
-        match self.cases.transition(&next, current.version, entry.as_ref()).await {
+        let next = StoredCase {
+            case: next,
+            secret_hash: stored.secret_hash.clone(),
+        };
+        match self
+            .cases
+            .transition(&next, current.version, entry.as_ref())
+            .await
+        {
             Ok(()) => {
-                self.publish(vec![status_event(&next.case, current.status)]).await;
+                self.publish(vec![status_event(&next.case, current.status)])
+                    .await;
                 Ok(true)
             }
             Err(DeskError::VersionConflict { .. }) => Ok(false),
@@ -673,21 +824,29 @@ impl Desk {
     pub async fn delete_case(&self, caller: &Caller, code: &SessionCode) -> DeskResult<()> {
         let stored = self.stored_case(code).await?;
         if !Self::may_see_case(caller, &stored.case) {
-            return Err(DeskError::NotFound { what: "service_case" });
+            return Err(DeskError::NotFound {
+                what: "service_case",
+            });
         }
         if !caller.is_admin() && !stored.case.may_close(caller.id()) {
-            return Err(DeskError::Forbidden("only the case's assignee, its creator or an administrator may delete it".into()));
+            return Err(DeskError::Forbidden(
+                "only the case's assignee, its creator or an administrator may delete it".into(),
+            ));
         }
         let entry = stored.case.ticket.map(|n| {
             ActivityEntry::new(
                 n,
                 self.clock.now(),
                 Actor::user(caller.id()),
-                ActivityKind::SessionDeleted { code: stored.case.code.clone() },
+                ActivityKind::SessionDeleted {
+                    code: stored.case.code.clone(),
+                },
             )
         });
         if !self.cases.delete_case(&stored.case, entry.as_ref()).await? {
-            return Err(DeskError::NotFound { what: "service_case" });
+            return Err(DeskError::NotFound {
+                what: "service_case",
+            });
         }
         self.publish(vec![DeskEvent {
             detail_type: "ServiceCaseDeleted".into(),
@@ -698,12 +857,18 @@ impl Desk {
     }
 
     /// Deletes many cases; reports which were not deleted and why.
-    pub async fn delete_cases(&self, caller: &Caller, codes: &[String]) -> DeskResult<BulkDeleteReport> {
+    pub async fn delete_cases(
+        &self,
+        caller: &Caller,
+        codes: &[String],
+    ) -> DeskResult<BulkDeleteReport> {
         let mut report = BulkDeleteReport::default();
         for raw in codes {
             let outcome = match SessionCode::parse(raw) {
                 Ok(code) => self.delete_case(caller, &code).await.map(|()| code),
-                Err(_) => Err(DeskError::NotFound { what: "service_case" }),
+                Err(_) => Err(DeskError::NotFound {
+                    what: "service_case",
+                }),
             };
             match outcome {
                 Ok(code) => report.deleted.push(code),
@@ -737,7 +902,10 @@ impl Desk {
         if !is_module_id(id) {
             return Err(DeskError::NotFound { what: "module" });
         }
-        self.modules.get_module(id).await?.ok_or(DeskError::NotFound { what: "module" })
+        self.modules
+            .get_module(id)
+            .await?
+            .ok_or(DeskError::NotFound { what: "module" })
     }
 
     pub async fn create_module(&self, caller: &Caller, input: ModuleInput) -> DeskResult<Module> {
@@ -751,7 +919,12 @@ impl Desk {
         Ok(module)
     }
 
-    pub async fn update_module(&self, caller: &Caller, id: &str, input: ModuleInput) -> DeskResult<Module> {
+    pub async fn update_module(
+        &self,
+        caller: &Caller,
+        id: &str,
+        input: ModuleInput,
+    ) -> DeskResult<Module> {
         let current = self.module(caller, id).await?;
         if let Some(a) = &input.assignee {
             self.active_user(a, "assignee").await?;

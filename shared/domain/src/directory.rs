@@ -118,7 +118,8 @@ pub struct NewGroup {
 }
 
 fn group_description(raw: &str) -> Result<String, FieldError> {
-    bounded_text(raw, limits::GROUP_DESCRIPTION, true).map_err(|e| FieldError::new("description", e.message))
+    bounded_text(raw, limits::GROUP_DESCRIPTION, true)
+        .map_err(|e| FieldError::new("description", e.message))
 }
 
 impl NewGroup {

@@ -53,9 +53,15 @@ pub enum TicketWrite {
     /// A new ticket (its number already allocated).
     Create(Ticket),
     /// The ticket changed (e.g. reopened): replace it if still at `expected_version`.
-    Update { ticket: Ticket, expected_version: u64 },
+    Update {
+        ticket: Ticket,
+        expected_version: u64,
+    },
     /// Only the ticket's update time moves.
-    Touch { number: TicketNumber, at: DateTime<Utc> },
+    Touch {
+        number: TicketNumber,
+        at: DateTime<Utc>,
+    },
 }
 
 /// How a delivery was recorded.
@@ -81,7 +87,13 @@ pub trait InboundStore: Send + Sync {
         message_ids: &[String],
     ) -> DeskResult<Recorded>;
     /// Keeps a delivery that must not become a ticket (virus): recorded once. 1 round trip.
-    async fn quarantine(&self, delivery_id: &str, raw_key: &str, reason: &str, at: DateTime<Utc>) -> DeskResult<Recorded>;
+    async fn quarantine(
+        &self,
+        delivery_id: &str,
+        raw_key: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> DeskResult<Recorded>;
     /// The messages of a ticket, oldest first. 1 round trip.
     async fn messages(&self, number: TicketNumber) -> DeskResult<Vec<InboundMessage>>;
 }

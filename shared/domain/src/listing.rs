@@ -32,7 +32,10 @@ impl SortKey {
     ];
 
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(k, _)| *k == self).map_or("updated", |(_, s)| s)
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("updated", |(_, s)| s)
     }
 }
 
@@ -82,7 +85,11 @@ impl Default for ListRequest {
     }
 }
 
-fn list_of<T>(field: &str, raw: &str, parse: impl Fn(&str) -> Result<T, FieldError>) -> Result<Vec<T>, FieldError>
+fn list_of<T>(
+    field: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Result<Vec<T>, FieldError>
 where
     T: PartialEq,
 {
@@ -97,13 +104,22 @@ where
 }
 
 fn parse_assignee(raw: &str) -> Result<AssigneeFilter, FieldError> {
-    let bad = || FieldError::new("assignee", "must be me, unassigned, user:<id> or group:<id>");
+    let bad = || {
+        FieldError::new(
+            "assignee",
+            "must be me, unassigned, user:<id> or group:<id>",
+        )
+    };
     match raw.trim() {
         "me" => Ok(AssigneeFilter::Me),
         "unassigned" | "none" => Ok(AssigneeFilter::Unassigned),
         other => match other.split_once(':') {
-            Some(("user", id)) => Ok(AssigneeFilter::Is(Assignee::User(UserId::parse(id).map_err(|_| bad())?))),
-            Some(("group", id)) => Ok(AssigneeFilter::Is(Assignee::Group(GroupId::parse(id).map_err(|_| bad())?))),
+            Some(("user", id)) => Ok(AssigneeFilter::Is(Assignee::User(
+                UserId::parse(id).map_err(|_| bad())?,
+            ))),
+            Some(("group", id)) => Ok(AssigneeFilter::Is(Assignee::Group(
+                GroupId::parse(id).map_err(|_| bad())?,
+            ))),
             _ => Err(bad()),
         },
     }
@@ -112,7 +128,10 @@ fn parse_assignee(raw: &str) -> Result<AssigneeFilter, FieldError> {
 /// Lowercased search words of `q` (at most 10).
 pub fn search_terms(q: &str) -> Result<Vec<String>, FieldError> {
     if q.chars().count() > limits::QUERY {
-        return Err(FieldError::new("q", format!("must be at most {} characters", limits::QUERY)));
+        return Err(FieldError::new(
+            "q",
+            format!("must be at most {} characters", limits::QUERY),
+        ));
     }
     let mut terms: Vec<String> = Vec::new();
     for w in q.split_whitespace().map(str::to_lowercase) {
@@ -185,7 +204,10 @@ impl ListRequest {
             }
         }
         if req.tags.len() > limits::TAGS {
-            return Err(FieldError::new("tag", format!("at most {} tags", limits::TAGS)));
+            return Err(FieldError::new(
+                "tag",
+                format!("at most {} tags", limits::TAGS),
+            ));
         }
         Ok(req)
     }
@@ -249,7 +271,10 @@ impl TicketQuery {
             && (self.priority.is_empty() || self.priority.contains(&ticket.priority))
             && self.assignee.as_ref().is_none_or(|a| *a == key)
             && self.tags.iter().all(|t| ticket.tags.contains(t))
-            && self.customer.as_ref().is_none_or(|c| *c == ticket.customer.email.key())
+            && self
+                .customer
+                .as_ref()
+                .is_none_or(|c| *c == ticket.customer.email.key())
             && self.terms.iter().all(|t| text.contains(t.as_str()))
     }
 
@@ -270,7 +295,12 @@ impl Ticket {
     pub fn search_text(&self) -> String {
         let mut s = format!(
             "#{} {}\n{}\n{} {} {}",
-            self.number, self.name, self.description, self.customer.name, self.customer.email, self.customer.phone
+            self.number,
+            self.name,
+            self.description,
+            self.customer.name,
+            self.customer.email,
+            self.customer.phone
         );
         for t in self.tags.iter() {
             s.push(' ');
@@ -292,7 +322,9 @@ mod tests {
     use super::*;
 
     fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
-        q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        q.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]

@@ -53,7 +53,12 @@ fn yes() -> bool {
 }
 
 impl ModuleInput {
-    pub fn into_module(self, id: String, created_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Module, FieldError> {
+    pub fn into_module(
+        self,
+        id: String,
+        created_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Module, FieldError> {
         let per_minute = self.cases_per_minute.unwrap_or(DEFAULT_CASES_PER_MINUTE);
         if per_minute == 0 || per_minute > MAX_CASES_PER_MINUTE {
             return Err(FieldError::new(
@@ -63,7 +68,8 @@ impl ModuleInput {
         }
         Ok(Module {
             id,
-            name: bounded_text(&self.name, limits::PERSON_NAME, false).map_err(|e| FieldError::new("name", e.message))?,
+            name: bounded_text(&self.name, limits::PERSON_NAME, false)
+                .map_err(|e| FieldError::new("name", e.message))?,
             kind: self.kind,
             enabled: self.enabled,
             assignee: self.assignee,
@@ -76,5 +82,9 @@ impl ModuleInput {
 
 /// Module ids are random and public: `m` + 20 lowercase letters/digits.
 pub fn is_module_id(raw: &str) -> bool {
-    raw.len() == 21 && raw.starts_with('m') && raw[1..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    raw.len() == 21
+        && raw.starts_with('m')
+        && raw[1..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }

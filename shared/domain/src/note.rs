@@ -24,7 +24,8 @@ pub struct NewNote {
 
 impl NewNote {
     pub fn body(&self) -> Result<String, FieldError> {
-        bounded_text(&self.body, limits::NOTE, false).map_err(|e| FieldError::new("body", e.message))
+        bounded_text(&self.body, limits::NOTE, false)
+            .map_err(|e| FieldError::new("body", e.message))
     }
 }
 

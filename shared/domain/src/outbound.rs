@@ -61,7 +61,17 @@ pub enum Claim {
 #[async_trait]
 pub trait MailLedger: Send + Sync {
     /// Claims `id` for `lease_seconds` (a crashed sender's claim runs out). 1 round trip (2 when taken).
-    async fn claim(&self, id: &str, now: chrono::DateTime<chrono::Utc>, lease_seconds: i64) -> DeskResult<Claim>;
+    async fn claim(
+        &self,
+        id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_seconds: i64,
+    ) -> DeskResult<Claim>;
     /// Records that `id` was sent as `message_id`. 1 round trip.
-    async fn mark_sent(&self, id: &str, message_id: &str, now: chrono::DateTime<chrono::Utc>) -> DeskResult<()>;
+    async fn mark_sent(
+        &self,
+        id: &str,
+        message_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DeskResult<()>;
 }

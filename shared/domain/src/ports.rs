@@ -30,14 +30,28 @@ pub trait TicketStore: Send + Sync {
     /// Replaces the ticket if its stored version is still `expected_version`, and
     /// appends `entry`, atomically; otherwise `VersionConflict` with the current
     /// version. 1 round trip (2 on conflict, to report the current version).
-    async fn update_ticket(&self, ticket: &Ticket, expected_version: u64, entry: &ActivityEntry) -> DeskResult<()>;
+    async fn update_ticket(
+        &self,
+        ticket: &Ticket,
+        expected_version: u64,
+        entry: &ActivityEntry,
+    ) -> DeskResult<()>;
     /// Stores a note, its activity entry and the ticket's new `updated_at`
     /// atomically; `NotFound` if the ticket is gone. 1 round trip.
-    async fn add_note(&self, note: &Note, entry: &ActivityEntry, touched_at: DateTime<Utc>) -> DeskResult<()>;
+    async fn add_note(
+        &self,
+        note: &Note,
+        entry: &ActivityEntry,
+        touched_at: DateTime<Utc>,
+    ) -> DeskResult<()>;
     /// Oldest first. 1 round trip.
     async fn list_notes(&self, number: TicketNumber, page: &PageRequest) -> DeskResult<Page<Note>>;
     /// Oldest first. 1 round trip.
-    async fn list_activity(&self, number: TicketNumber, page: &PageRequest) -> DeskResult<Page<ActivityEntry>>;
+    async fn list_activity(
+        &self,
+        number: TicketNumber,
+        page: &PageRequest,
+    ) -> DeskResult<Page<ActivityEntry>>;
     /// One page of the list view. Exactly 1 Query, never a Scan.
     async fn list_tickets(&self, query: &TicketQuery) -> DeskResult<Page<Ticket>>;
     /// Appends an entry to a ticket's log (events that change no ticket field). 1 round trip.
@@ -103,20 +117,34 @@ pub trait CaseStore: Send + Sync {
     /// Creates a case. A ticket case also takes its ticket's one live-case slot
     /// and logs `entry`, atomically. `AlreadyExists` if the code is taken;
     /// `Conflict { code: "live_session_exists" }` if the ticket has a live case. 1 round trip.
-    async fn create_case(&self, case: &ServiceCase, secret_hash: &str, entry: Option<&ActivityEntry>) -> DeskResult<()>;
+    async fn create_case(
+        &self,
+        case: &ServiceCase,
+        secret_hash: &str,
+        entry: Option<&ActivityEntry>,
+    ) -> DeskResult<()>;
     /// 1 round trip.
     async fn get_case(&self, code: &SessionCode) -> DeskResult<Option<StoredCase>>;
     /// Stores `next` if the stored version is still `expected_version`, logs `entry`
     /// and, when `next` is final, frees the ticket's live-case slot — atomically.
     /// `VersionConflict` otherwise. 1 round trip.
-    async fn transition(&self, next: &StoredCase, expected_version: u64, entry: Option<&ActivityEntry>) -> DeskResult<()>;
+    async fn transition(
+        &self,
+        next: &StoredCase,
+        expected_version: u64,
+        entry: Option<&ActivityEntry>,
+    ) -> DeskResult<()>;
     /// One page of the Service Queue, newest first. 1 Query.
     async fn list_cases(&self, query: &CaseQuery) -> DeskResult<Page<ServiceCase>>;
     /// Live cases whose 24-hour mark is at or before `now`, oldest first. Reads only
     /// due cases (a sparse index), never the whole queue. 1 Query per `limit`.
     async fn due_cases(&self, now: DateTime<Utc>, limit: usize) -> DeskResult<Vec<StoredCase>>;
     /// Deletes the case (freeing its ticket's slot if it held it) and logs `entry`. 1 round trip.
-    async fn delete_case(&self, case: &ServiceCase, entry: Option<&ActivityEntry>) -> DeskResult<bool>;
+    async fn delete_case(
+        &self,
+        case: &ServiceCase,
+        entry: Option<&ActivityEntry>,
+    ) -> DeskResult<bool>;
 }
 
 #[async_trait]
@@ -132,7 +160,13 @@ pub trait ModuleStore: Send + Sync {
 pub trait RateLimiter: Send + Sync {
     /// Counts one hit on `key` in the current window of `window_seconds`; false
     /// when `limit` hits were already counted there. 1 round trip.
-    async fn allow(&self, key: &str, limit: u32, window_seconds: u32, now: DateTime<Utc>) -> DeskResult<bool>;
+    async fn allow(
+        &self,
+        key: &str,
+        limit: u32,
+        window_seconds: u32,
+        now: DateTime<Utc>,
+    ) -> DeskResult<bool>;
 }
 
 /// Randomness, injectable for tests.
@@ -156,7 +190,8 @@ pub struct OffsetClock {
 
 impl OffsetClock {
     pub fn advance(&self, by: chrono::Duration) {
-        self.offset_ms.fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Stops the clock at `at` until `set`/`advance`/`unfreeze`.
@@ -176,7 +211,8 @@ impl OffsetClock {
     pub fn set(&self, at: DateTime<Utc>) {
         self.unfreeze();
         let offset = (at - Utc::now()).num_milliseconds();
-        self.offset_ms.store(offset, std::sync::atomic::Ordering::SeqCst);
+        self.offset_ms
+            .store(offset, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -185,7 +221,10 @@ impl Clock for OffsetClock {
         if let Some(t) = self.frozen.lock().ok().and_then(|f| *f) {
             return t;
         }
-        Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
+        Utc::now()
+            + chrono::Duration::milliseconds(
+                self.offset_ms.load(std::sync::atomic::Ordering::SeqCst),
+            )
     }
 }
 
@@ -198,6 +237,10 @@ pub trait RuleStore: Send + Sync {
     /// `AlreadyExists` if the id is taken.
     async fn create_rule(&self, rule: &crate::rules::Rule) -> DeskResult<()>;
     /// Replaces the rule if its stored version is `expected_version`, else `VersionConflict`.
-    async fn replace_rule(&self, rule: &crate::rules::Rule, expected_version: u64) -> DeskResult<()>;
+    async fn replace_rule(
+        &self,
+        rule: &crate::rules::Rule,
+        expected_version: u64,
+    ) -> DeskResult<()>;
     async fn delete_rule(&self, id: &str) -> DeskResult<bool>;
 }

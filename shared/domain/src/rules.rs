@@ -188,7 +188,10 @@ impl Condition {
     pub fn validate(self) -> Result<Condition, FieldError> {
         let header_name = match (self.field, self.header_name) {
             (ConditionField::Header, None) => {
-                return Err(FieldError::new("header_name", "is required when field is header"));
+                return Err(FieldError::new(
+                    "header_name",
+                    "is required when field is header",
+                ));
             }
             (ConditionField::Header, Some(name)) => Some(header_name(&name)?),
             // An empty string from a form that always sends the key counts as absent.
@@ -205,13 +208,18 @@ impl Condition {
             if self.value.chars().count() > limits::PATTERN {
                 return Err(FieldError::new(
                     "value",
-                    format!("a regular expression must be at most {} characters", limits::PATTERN),
+                    format!(
+                        "a regular expression must be at most {} characters",
+                        limits::PATTERN
+                    ),
                 ));
             }
-            build_regex(&self.value, self.case_sensitive).map_err(|m| FieldError::new("value", m))?;
+            build_regex(&self.value, self.case_sensitive)
+                .map_err(|m| FieldError::new("value", m))?;
             self.value
         } else {
-            bounded_text(&self.value, limits::VALUE, false).map_err(|e| FieldError::new("value", e.message))?
+            bounded_text(&self.value, limits::VALUE, false)
+                .map_err(|e| FieldError::new("value", e.message))?
         };
         Ok(Condition {
             field: self.field,
@@ -229,7 +237,11 @@ impl Condition {
             (ConditionField::Header, Some(name)) => format!("header {name:?}"),
             (f, _) => f.as_str().to_string(),
         };
-        let case = if self.case_sensitive { " (case-sensitive)" } else { "" };
+        let case = if self.case_sensitive {
+            " (case-sensitive)"
+        } else {
+            ""
+        };
         format!("{field} {} {:?}{case}", self.operator.as_str(), self.value)
     }
 }
@@ -271,7 +283,8 @@ fn build_regex(pattern: &str, case_sensitive: bool) -> Result<Regex, String> {
         .build()
         .map_err(|e| match e {
             regex::Error::CompiledTooBig(_) => {
-                "the regular expression is too complex (it compiles too large); simplify it".to_string()
+                "the regular expression is too complex (it compiles too large); simplify it"
+                    .to_string()
             }
             regex::Error::Syntax(text) => {
                 // The crate's message is several lines with a caret; keep the `error:` line.
@@ -435,7 +448,8 @@ fn rule_name(raw: &str) -> Result<String, FieldError> {
 }
 
 fn rule_description(raw: &str) -> Result<String, FieldError> {
-    bounded_text(raw, limits::DESCRIPTION, true).map_err(|e| FieldError::new("description", e.message))
+    bounded_text(raw, limits::DESCRIPTION, true)
+        .map_err(|e| FieldError::new("description", e.message))
 }
 
 fn validate_conditions(conditions: Vec<Condition>) -> Result<Vec<Condition>, FieldError> {
@@ -448,7 +462,10 @@ fn validate_conditions(conditions: Vec<Condition>) -> Result<Vec<Condition>, Fie
     conditions
         .into_iter()
         .enumerate()
-        .map(|(i, c)| c.validate().map_err(|e| e.under(&format!("conditions[{i}]"))))
+        .map(|(i, c)| {
+            c.validate()
+                .map_err(|e| e.under(&format!("conditions[{i}]")))
+        })
         .collect()
 }
 
@@ -514,7 +531,13 @@ impl NewRule {
         now: DateTime<Utc>,
         exists: &dyn Fn(&Assignee) -> bool,
     ) -> Result<Rule, FieldError> {
-        let c = check(&self.name, self.description.as_deref(), self.conditions, self.actions, exists)?;
+        let c = check(
+            &self.name,
+            self.description.as_deref(),
+            self.conditions,
+            self.actions,
+            exists,
+        )?;
         Ok(Rule {
             id: id.into(),
             name: c.name,
@@ -586,14 +609,24 @@ impl RuleUpdate {
                 ));
             }
         }
-        let c = check(&self.name, self.description.as_deref(), self.conditions, self.actions, exists)?;
+        let c = check(
+            &self.name,
+            self.description.as_deref(),
+            self.conditions,
+            self.actions,
+            exists,
+        )?;
         Ok(Rule {
             id: current.id.clone(),
             name: c.name,
             description: c.description,
             enabled: self.enabled,
             position: self.position.unwrap_or(current.position),
-            match_mode: if current.is_default { MatchMode::All } else { self.match_mode },
+            match_mode: if current.is_default {
+                MatchMode::All
+            } else {
+                self.match_mode
+            },
             conditions: c.conditions,
             actions: c.actions,
             is_default: current.is_default,
@@ -617,7 +650,11 @@ pub fn next_position(rules: &[Rule]) -> u32 {
 /// Renumbers the rules in the order given (`POST /rules/order`): `order` must list every
 /// non-default rule exactly once. Returns only the rules whose position changed, with
 /// their version bumped. Errors name `order` or `order[i]`.
-pub fn reorder(rules: &[Rule], order: &[String], now: DateTime<Utc>) -> Result<Vec<Rule>, FieldError> {
+pub fn reorder(
+    rules: &[Rule],
+    order: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Rule>, FieldError> {
     let mut changed = Vec::new();
     let mut seen: Vec<&str> = Vec::with_capacity(order.len());
     for (i, id) in order.iter().enumerate() {
@@ -626,10 +663,16 @@ pub fn reorder(rules: &[Rule], order: &[String], now: DateTime<Utc>) -> Result<V
             return Err(FieldError::new(field(), format!("no such rule: {id}")));
         };
         if rule.is_default {
-            return Err(FieldError::new(field(), "the default rule always runs last and is not ordered"));
+            return Err(FieldError::new(
+                field(),
+                "the default rule always runs last and is not ordered",
+            ));
         }
         if seen.contains(&id.as_str()) {
-            return Err(FieldError::new(field(), format!("rule {id} is listed twice")));
+            return Err(FieldError::new(
+                field(),
+                format!("rule {id} is listed twice"),
+            ));
         }
         seen.push(id);
         let position = u32::try_from(i + 1)
@@ -644,10 +687,16 @@ pub fn reorder(rules: &[Rule], order: &[String], now: DateTime<Utc>) -> Result<V
             changed.push(next);
         }
     }
-    if let Some(missing) = rules.iter().find(|r| !r.is_default && !seen.contains(&r.id.as_str())) {
+    if let Some(missing) = rules
+        .iter()
+        .find(|r| !r.is_default && !seen.contains(&r.id.as_str()))
+    {
         return Err(FieldError::new(
             "order",
-            format!("must list every rule except the default exactly once; missing: {}", missing.id),
+            format!(
+                "must list every rule except the default exactly once; missing: {}",
+                missing.id
+            ),
         ));
     }
     Ok(changed)
@@ -697,9 +746,15 @@ impl Evaluation {
     /// One line for logs: `rule "VIP" (r1) matched conditions [0, 2]`.
     pub fn summary(&self) -> String {
         if self.is_default {
-            format!("no rule matched; default rule {:?} ({}) applied", self.rule_name, self.rule_id)
+            format!(
+                "no rule matched; default rule {:?} ({}) applied",
+                self.rule_name, self.rule_id
+            )
         } else if self.matched_conditions.is_empty() {
-            format!("rule {:?} ({}) has no conditions and matched", self.rule_name, self.rule_id)
+            format!(
+                "rule {:?} ({}) has no conditions and matched",
+                self.rule_name, self.rule_id
+            )
         } else {
             format!(
                 "rule {:?} ({}) matched conditions {:?}",
@@ -826,7 +881,13 @@ impl CompiledCondition {
             },
         };
         let fold = !c.case_sensitive && c.operator != Operator::Matches;
-        let needle = || if fold { c.value.to_lowercase() } else { c.value.clone() };
+        let needle = || {
+            if fold {
+                c.value.to_lowercase()
+            } else {
+                c.value.clone()
+            }
+        };
         let test = match c.operator {
             Operator::Equals => Test::Equals(needle()),
             Operator::Contains | Operator::NotContains => Test::Contains(needle()),
@@ -869,7 +930,11 @@ struct CompiledRule {
 }
 
 /// Tests the compiled conditions; `Some(matched indexes)` when the rule applies.
-fn try_match(mode: MatchMode, conditions: &[CompiledCondition], email: &Prepared<'_>) -> Option<Vec<usize>> {
+fn try_match(
+    mode: MatchMode,
+    conditions: &[CompiledCondition],
+    email: &Prepared<'_>,
+) -> Option<Vec<usize>> {
     if conditions.is_empty() {
         return Some(Vec::new());
     }
@@ -934,7 +999,10 @@ impl CompiledRules {
                     continue;
                 }
                 if !rule.enabled {
-                    issue(rule, "the default rule is stored disabled; it applies anyway");
+                    issue(
+                        rule,
+                        "the default rule is stored disabled; it applies anyway",
+                    );
                 }
                 if !rule.conditions.is_empty() {
                     issue(rule, "the default rule has conditions; they are ignored");
@@ -954,7 +1022,10 @@ impl CompiledRules {
                     .conditions
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| CompiledCondition::compile(c).map_err(|m| format!("conditions[{i}].value: {m}")))
+                    .map(|(i, c)| {
+                        CompiledCondition::compile(c)
+                            .map_err(|m| format!("conditions[{i}].value: {m}"))
+                    })
                     .collect();
                 match compiled {
                     Ok(conditions) => State::Ready(conditions),
@@ -972,7 +1043,8 @@ impl CompiledRules {
         let fallback = fallback.unwrap_or_else(|| {
             issues.push(CompileIssue {
                 rule_id: BUILTIN_DEFAULT_ID.to_string(),
-                message: "there is no default rule; emails that match no rule get no actions".to_string(),
+                message: "there is no default rule; emails that match no rule get no actions"
+                    .to_string(),
             });
             Fallback {
                 id: BUILTIN_DEFAULT_ID.to_string(),
@@ -1052,7 +1124,11 @@ impl CompiledRules {
                             MatchMode::Any => checks.iter().any(|c| c.matched),
                         };
                     if hit {
-                        let matched = checks.iter().filter(|c| c.matched).map(|c| c.index).collect();
+                        let matched = checks
+                            .iter()
+                            .filter(|c| c.matched)
+                            .map(|c| c.index)
+                            .collect();
                         return DryRun {
                             evaluation: applied(rule, matched),
                             conditions: checks,
@@ -1147,9 +1223,14 @@ impl<'a> Prepared<'a> {
         f: &mut F,
     ) -> bool {
         if fold {
-            cell.get_or_init(|| addresses.iter().map(|a| a.as_str().to_lowercase()).collect())
-                .iter()
-                .any(|a| f(a))
+            cell.get_or_init(|| {
+                addresses
+                    .iter()
+                    .map(|a| a.as_str().to_lowercase())
+                    .collect()
+            })
+            .iter()
+            .any(|a| f(a))
         } else {
             addresses.iter().any(|a| f(a.as_str()))
         }
@@ -1164,14 +1245,19 @@ impl<'a> Prepared<'a> {
             Target::To => Self::list(&e.to, &self.to, fold, &mut f),
             Target::Cc => Self::list(&e.cc, &self.cc, fold, &mut f),
             Target::Recipients => {
-                Self::list(&e.to, &self.to, fold, &mut f) || Self::list(&e.cc, &self.cc, fold, &mut f)
+                Self::list(&e.to, &self.to, fold, &mut f)
+                    || Self::list(&e.cc, &self.cc, fold, &mut f)
             }
             Target::Subject => f(self.text(&e.subject, &self.subject, fold)),
             Target::Body => f(self.text(&e.body, &self.body, fold)),
             Target::Header(name) => {
                 let folded = fold.then(|| {
-                    self.header_values
-                        .get_or_init(|| e.headers.iter().map(|(_, v)| v.trim().to_lowercase()).collect())
+                    self.header_values.get_or_init(|| {
+                        e.headers
+                            .iter()
+                            .map(|(_, v)| v.trim().to_lowercase())
+                            .collect()
+                    })
                 });
                 e.headers.iter().enumerate().any(|(i, (n, v))| {
                     n.trim().eq_ignore_ascii_case(name)
@@ -1198,7 +1284,10 @@ mod tests {
     fn email() -> RuleInput {
         RuleInput {
             sender: addr("Carol.Smith@Example.com"),
-            to: vec![addr("support@desk.example.org"), addr("Sales@Desk.example.org")],
+            to: vec![
+                addr("support@desk.example.org"),
+                addr("Sales@Desk.example.org"),
+            ],
             cc: vec![addr("boss@example.com")],
             subject: "Invoice 42 is WRONG".to_string(),
             body: "Hello,\nthe Invoice total is off.\nRegards".to_string(),
@@ -1296,8 +1385,16 @@ mod tests {
             (Matches, r"\d{3}", false, false),
         ];
         for (op, value, insensitive, sensitive) in table {
-            assert_eq!(hit(cond(Subject, op, value)), insensitive, "{op:?} {value:?} case-insensitive");
-            assert_eq!(hit(cs(cond(Subject, op, value))), sensitive, "{op:?} {value:?} case-sensitive");
+            assert_eq!(
+                hit(cond(Subject, op, value)),
+                insensitive,
+                "{op:?} {value:?} case-insensitive"
+            );
+            assert_eq!(
+                hit(cs(cond(Subject, op, value))),
+                sensitive,
+                "{op:?} {value:?} case-sensitive"
+            );
         }
     }
 
@@ -1337,10 +1434,24 @@ mod tests {
         // A field with no values contains nothing.
         let mut e = email();
         e.cc.clear();
-        let rules = [rule("r", 1, MatchMode::All, vec![cond(Cc, NotContains, "x")]), default_rule()];
+        let rules = [
+            rule("r", 1, MatchMode::All, vec![cond(Cc, NotContains, "x")]),
+            default_rule(),
+        ];
         assert_eq!(evaluate(&rules, &e).rule_id, "r");
-        let rules = [rule("r", 1, MatchMode::All, vec![cond(Cc, Operator::Contains, "")]), default_rule()];
-        assert!(evaluate(&rules, &e).is_default, "a positive operator never matches an empty list");
+        let rules = [
+            rule(
+                "r",
+                1,
+                MatchMode::All,
+                vec![cond(Cc, Operator::Contains, "")],
+            ),
+            default_rule(),
+        ];
+        assert!(
+            evaluate(&rules, &e).is_default,
+            "a positive operator never matches an empty list"
+        );
     }
 
     #[test]
@@ -1360,13 +1471,23 @@ mod tests {
         let mut e = email();
         e.headers = vec![("x-PRIORITY".to_string(), "5".to_string())];
         let rules = [
-            rule("r", 1, MatchMode::All, vec![header("X-Priority", Operator::Equals, "5")]),
+            rule(
+                "r",
+                1,
+                MatchMode::All,
+                vec![header("X-Priority", Operator::Equals, "5")],
+            ),
             default_rule(),
         ];
         assert_eq!(evaluate(&rules, &e).rule_id, "r");
         // Case sensitivity applies to the value, never to the name.
         let rules = [
-            rule("r", 1, MatchMode::All, vec![cs(header("X-Priority", Operator::Equals, "5"))]),
+            rule(
+                "r",
+                1,
+                MatchMode::All,
+                vec![cs(header("X-Priority", Operator::Equals, "5"))],
+            ),
             default_rule(),
         ];
         assert_eq!(evaluate(&rules, &e).rule_id, "r");
@@ -1377,12 +1498,22 @@ mod tests {
         let mut e = email();
         e.subject = "ÄRGER mit der Rechnung".to_string();
         let rules = [
-            rule("r", 1, MatchMode::All, vec![cond(ConditionField::Subject, Operator::StartsWith, "ärger")]),
+            rule(
+                "r",
+                1,
+                MatchMode::All,
+                vec![cond(ConditionField::Subject, Operator::StartsWith, "ärger")],
+            ),
             default_rule(),
         ];
         assert_eq!(evaluate(&rules, &e).rule_id, "r");
         let rules = [
-            rule("r", 1, MatchMode::All, vec![cond(ConditionField::Subject, Operator::Matches, "^ärger")]),
+            rule(
+                "r",
+                1,
+                MatchMode::All,
+                vec![cond(ConditionField::Subject, Operator::Matches, "^ärger")],
+            ),
             default_rule(),
         ];
         assert_eq!(evaluate(&rules, &e).rule_id, "r");
@@ -1398,14 +1529,24 @@ mod tests {
         let no = cond(Subject, Contains, "refund");
         let also = cond(Body, Contains, "regards");
         let e = email();
-        let eval = |mode, cs: Vec<Condition>| evaluate(&[rule("r", 1, mode, cs), default_rule()], &e);
+        let eval =
+            |mode, cs: Vec<Condition>| evaluate(&[rule("r", 1, mode, cs), default_rule()], &e);
 
         let all = eval(MatchMode::All, vec![yes.clone(), also.clone()]);
-        assert_eq!((all.rule_id.as_str(), all.matched_conditions), ("r", vec![0, 1]));
+        assert_eq!(
+            (all.rule_id.as_str(), all.matched_conditions),
+            ("r", vec![0, 1])
+        );
         assert!(eval(MatchMode::All, vec![yes.clone(), no.clone()]).is_default);
 
-        let any = eval(MatchMode::Any, vec![no.clone(), yes.clone(), no.clone(), also]);
-        assert_eq!((any.rule_id.as_str(), any.matched_conditions), ("r", vec![1, 3]));
+        let any = eval(
+            MatchMode::Any,
+            vec![no.clone(), yes.clone(), no.clone(), also],
+        );
+        assert_eq!(
+            (any.rule_id.as_str(), any.matched_conditions),
+            ("r", vec![1, 3])
+        );
         assert!(eval(MatchMode::Any, vec![no.clone(), no]).is_default);
     }
 
@@ -1439,7 +1580,10 @@ mod tests {
         let mut first = rule("first", 1, MatchMode::All, vec![]);
         first.enabled = false;
         let second = rule("second", 2, MatchMode::All, vec![]);
-        assert_eq!(evaluate(&[first.clone(), second, default_rule()], &email()).rule_id, "second");
+        assert_eq!(
+            evaluate(&[first.clone(), second, default_rule()], &email()).rule_id,
+            "second"
+        );
         assert!(evaluate(&[first, default_rule()], &email()).is_default);
     }
 
@@ -1448,7 +1592,12 @@ mod tests {
         let mut d = default_rule();
         d.position = 0;
         d.actions.priority = Some(Priority::Low);
-        let never = rule("r", 5, MatchMode::All, vec![cond(ConditionField::Subject, Operator::Contains, "zzz")]);
+        let never = rule(
+            "r",
+            5,
+            MatchMode::All,
+            vec![cond(ConditionField::Subject, Operator::Contains, "zzz")],
+        );
         let e = evaluate(&[d.clone(), never], &email());
         assert!(e.is_default);
         assert_eq!(e.rule_id, "default");
@@ -1470,17 +1619,26 @@ mod tests {
         assert_eq!(compiled.issues().len(), 1);
 
         // A stored regex that does not compile is skipped, not fatal.
-        let bad = rule("bad", 1, MatchMode::Any, vec![
-            cond(ConditionField::Subject, Operator::Contains, "invoice"),
-            cond(ConditionField::Subject, Operator::Matches, "("),
-        ]);
+        let bad = rule(
+            "bad",
+            1,
+            MatchMode::Any,
+            vec![
+                cond(ConditionField::Subject, Operator::Contains, "invoice"),
+                cond(ConditionField::Subject, Operator::Matches, "("),
+            ],
+        );
         let mut second_default = Rule::default_rule("zz-default", Utc::now());
         second_default.actions.priority = Some(Priority::Urgent);
         let compiled = CompiledRules::new(&[bad, default_rule(), second_default]);
         let e = compiled.evaluate(&email());
         assert_eq!(e.rule_id, "default");
         assert_eq!(e.actions.priority, None);
-        let ids: Vec<_> = compiled.issues().iter().map(|i| i.rule_id.as_str()).collect();
+        let ids: Vec<_> = compiled
+            .issues()
+            .iter()
+            .map(|i| i.rule_id.as_str())
+            .collect();
         assert_eq!(ids, ["bad", "zz-default"]);
         assert!(compiled.issues()[0].message.contains("conditions[1].value"));
     }
@@ -1491,14 +1649,24 @@ mod tests {
         use Operator::*;
         let mut off = rule("off", 1, MatchMode::All, vec![]);
         off.enabled = false;
-        let miss = rule("miss", 2, MatchMode::All, vec![
-            cond(Subject, Contains, "invoice"),
-            cond(SenderDomain, Equals, "vip.example.com"),
-        ]);
-        let hit = rule("hit", 3, MatchMode::Any, vec![
-            cond(Body, Contains, "refund"),
-            header("X-Priority", StartsWith, "1"),
-        ]);
+        let miss = rule(
+            "miss",
+            2,
+            MatchMode::All,
+            vec![
+                cond(Subject, Contains, "invoice"),
+                cond(SenderDomain, Equals, "vip.example.com"),
+            ],
+        );
+        let hit = rule(
+            "hit",
+            3,
+            MatchMode::Any,
+            vec![
+                cond(Body, Contains, "refund"),
+                header("X-Priority", StartsWith, "1"),
+            ],
+        );
         let later = rule("later", 4, MatchMode::All, vec![]);
         let compiled = CompiledRules::new(&[later, hit, miss, off, default_rule()]);
         let run = compiled.dry_run(&email());
@@ -1509,15 +1677,24 @@ mod tests {
             run.conditions.iter().map(|c| c.matched).collect::<Vec<_>>(),
             [false, true]
         );
-        assert_eq!(run.conditions[1].description, r#"header "X-Priority" starts_with "1""#);
+        assert_eq!(
+            run.conditions[1].description,
+            r#"header "X-Priority" starts_with "1""#
+        );
         assert_eq!(run.not_matched.len(), 2);
         assert_eq!(run.not_matched[0].reason, MissReason::Disabled);
         match &run.not_matched[1].reason {
-            MissReason::NoMatch { match_mode, conditions } => {
+            MissReason::NoMatch {
+                match_mode,
+                conditions,
+            } => {
                 assert_eq!(*match_mode, MatchMode::All);
                 assert!(conditions[0].matched);
                 assert!(!conditions[1].matched);
-                assert_eq!(conditions[1].description, r#"sender_domain equals "vip.example.com""#);
+                assert_eq!(
+                    conditions[1].description,
+                    r#"sender_domain equals "vip.example.com""#
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -1601,7 +1778,11 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(err.field, "conditions[1].value");
-        assert!(err.message.contains("not a valid regular expression"), "{}", err.message);
+        assert!(
+            err.message.contains("not a valid regular expression"),
+            "{}",
+            err.message
+        );
         assert!(!err.message.contains('\n'));
     }
 
@@ -1666,7 +1847,13 @@ mod tests {
 
     #[test]
     fn empty_values_are_refused_for_non_regex_operators() {
-        for op in ["equals", "contains", "not_contains", "starts_with", "ends_with"] {
+        for op in [
+            "equals",
+            "contains",
+            "not_contains",
+            "starts_with",
+            "ends_with",
+        ] {
             let err = new_rule(json!({"name": "x", "conditions": [
                 {"field": "subject", "operator": op, "value": "  "}
             ]}))
@@ -1684,24 +1871,40 @@ mod tests {
 
     #[test]
     fn unknown_assignees_and_notify_without_assignee_are_refused() {
-        let err = new_rule(json!({"name": "x", "actions": {"assignee": {"type": "user", "id": "mallory"}}}))
-            .unwrap_err();
+        let err = new_rule(
+            json!({"name": "x", "actions": {"assignee": {"type": "user", "id": "mallory"}}}),
+        )
+        .unwrap_err();
         assert_eq!(err.field, "actions.assignee");
         assert!(err.message.contains("mallory"));
         assert_eq!(
-            field_of(json!({"name": "x", "actions": {"assignee": {"type": "group", "id": "nobody"}}})),
+            field_of(
+                json!({"name": "x", "actions": {"assignee": {"type": "group", "id": "nobody"}}})
+            ),
             "actions.assignee"
         );
-        assert!(new_rule(json!({"name": "x", "actions": {"assignee": {"type": "group", "id": "support"}}})).is_ok());
-        assert_eq!(field_of(json!({"name": "x", "actions": {"notify": true}})), "actions.notify");
+        assert!(new_rule(
+            json!({"name": "x", "actions": {"assignee": {"type": "group", "id": "support"}}})
+        )
+        .is_ok());
+        assert_eq!(
+            field_of(json!({"name": "x", "actions": {"notify": true}})),
+            "actions.notify"
+        );
         let many: Vec<String> = (0..=limits::ADD_TAGS).map(|i| format!("t{i}")).collect();
-        assert_eq!(field_of(json!({"name": "x", "actions": {"add_tags": many}})), "actions.add_tags");
+        assert_eq!(
+            field_of(json!({"name": "x", "actions": {"add_tags": many}})),
+            "actions.add_tags"
+        );
     }
 
     #[test]
     fn name_and_condition_count_are_bounded() {
         assert_eq!(field_of(json!({"name": " "})), "name");
-        assert_eq!(field_of(json!({"name": "n".repeat(limits::NAME + 1)})), "name");
+        assert_eq!(
+            field_of(json!({"name": "n".repeat(limits::NAME + 1)})),
+            "name"
+        );
         assert!(new_rule(json!({"name": "n".repeat(limits::NAME)})).is_ok());
         assert_eq!(
             field_of(json!({"name": "x", "description": "d".repeat(limits::DESCRIPTION + 1)})),
@@ -1711,7 +1914,10 @@ mod tests {
         let fifty = vec![c.clone(); limits::CONDITIONS];
         assert!(new_rule(json!({"name": "x", "conditions": fifty})).is_ok());
         let too_many = vec![c; limits::CONDITIONS + 1];
-        assert_eq!(field_of(json!({"name": "x", "conditions": too_many})), "conditions");
+        assert_eq!(
+            field_of(json!({"name": "x", "conditions": too_many})),
+            "conditions"
+        );
     }
 
     #[test]
@@ -1725,7 +1931,10 @@ mod tests {
             json!({"name": "x", "actions": {"status": "open", "close": true}}),
             json!({"name": "x", "actions": {"priority": "critical"}}),
         ] {
-            assert!(serde_json::from_value::<NewRule>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<NewRule>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -1756,28 +1965,47 @@ mod tests {
             .validate(&current, later, &exists)
             .unwrap_err();
         assert_eq!(err.field, "actions.assignee");
-        assert_eq!(
-            update(json!({"version": 1, "name": "y"})).assignee(),
-            None
-        );
+        assert_eq!(update(json!({"version": 1, "name": "y"})).assignee(), None);
     }
 
     #[test]
     fn the_default_rule_cannot_be_deleted_disabled_moved_or_given_conditions() {
         let d = default_rule();
-        assert!(matches!(d.ensure_deletable(), Err(DeskError::Conflict { code: "default_rule", .. })));
-        assert!(rule("r", 1, MatchMode::All, vec![]).ensure_deletable().is_ok());
-        assert_eq!(d.set_enabled(false, Utc::now()).unwrap_err().field, "enabled");
+        assert!(matches!(
+            d.ensure_deletable(),
+            Err(DeskError::Conflict {
+                code: "default_rule",
+                ..
+            })
+        ));
+        assert!(rule("r", 1, MatchMode::All, vec![])
+            .ensure_deletable()
+            .is_ok());
+        assert_eq!(
+            d.set_enabled(false, Utc::now()).unwrap_err().field,
+            "enabled"
+        );
         assert_eq!(d.set_enabled(true, Utc::now()).unwrap().version, d.version);
 
-        let err = |v: Value| update(v).validate(&d, Utc::now(), &exists).unwrap_err().field;
-        assert_eq!(err(json!({"version": 1, "name": "D", "enabled": false})), "enabled");
+        let err = |v: Value| {
+            update(v)
+                .validate(&d, Utc::now(), &exists)
+                .unwrap_err()
+                .field
+        };
+        assert_eq!(
+            err(json!({"version": 1, "name": "D", "enabled": false})),
+            "enabled"
+        );
         assert_eq!(
             err(json!({"version": 1, "name": "D",
                        "conditions": [{"field": "subject", "operator": "contains", "value": "a"}]})),
             "conditions"
         );
-        assert_eq!(err(json!({"version": 1, "name": "D", "position": 1})), "position");
+        assert_eq!(
+            err(json!({"version": 1, "name": "D", "position": 1})),
+            "position"
+        );
 
         // Its name and actions are editable.
         let next = update(json!({"version": 1, "name": "Fallback", "position": DEFAULT_POSITION,
@@ -1815,14 +2043,36 @@ mod tests {
 
         let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let changed = reorder(&rules, &ids(&["c", "a", "b"]), now).unwrap();
-        let got: Vec<_> = changed.iter().map(|r| (r.id.as_str(), r.position, r.version)).collect();
+        let got: Vec<_> = changed
+            .iter()
+            .map(|r| (r.id.as_str(), r.position, r.version))
+            .collect();
         assert_eq!(got, [("c", 10, 2), ("a", 20, 2), ("b", 30, 2)]);
-        assert!(reorder(&rules, &ids(&["a", "b", "c"]), now).unwrap().len() == 1, "only c moves");
+        assert!(
+            reorder(&rules, &ids(&["a", "b", "c"]), now).unwrap().len() == 1,
+            "only c moves"
+        );
 
-        assert_eq!(reorder(&rules, &ids(&["a", "b"]), now).unwrap_err().field, "order");
-        assert_eq!(reorder(&rules, &ids(&["a", "a", "b", "c"]), now).unwrap_err().field, "order[1]");
-        assert_eq!(reorder(&rules, &ids(&["a", "b", "c", "default"]), now).unwrap_err().field, "order[3]");
-        assert_eq!(reorder(&rules, &ids(&["x"]), now).unwrap_err().field, "order[0]");
+        assert_eq!(
+            reorder(&rules, &ids(&["a", "b"]), now).unwrap_err().field,
+            "order"
+        );
+        assert_eq!(
+            reorder(&rules, &ids(&["a", "a", "b", "c"]), now)
+                .unwrap_err()
+                .field,
+            "order[1]"
+        );
+        assert_eq!(
+            reorder(&rules, &ids(&["a", "b", "c", "default"]), now)
+                .unwrap_err()
+                .field,
+            "order[3]"
+        );
+        assert_eq!(
+            reorder(&rules, &ids(&["x"]), now).unwrap_err().field,
+            "order[0]"
+        );
     }
 
     #[test]
@@ -1850,11 +2100,21 @@ mod tests {
                 ConditionField::SenderDomain => vec![domain_of(e.sender.as_str()).to_string()],
                 ConditionField::To => e.to.iter().map(|a| a.as_str().to_string()).collect(),
                 ConditionField::Cc => e.cc.iter().map(|a| a.as_str().to_string()).collect(),
-                ConditionField::Recipients => e.to.iter().chain(&e.cc).map(|a| a.as_str().to_string()).collect(),
+                ConditionField::Recipients => {
+                    e.to.iter()
+                        .chain(&e.cc)
+                        .map(|a| a.as_str().to_string())
+                        .collect()
+                }
                 ConditionField::Subject => vec![e.subject.clone()],
                 ConditionField::Body => vec![e.body.clone()],
                 ConditionField::Header => {
-                    let name = c.header_name.clone().unwrap_or_default().trim().to_lowercase();
+                    let name = c
+                        .header_name
+                        .clone()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_lowercase();
                     e.headers
                         .iter()
                         .filter(|(n, _)| n.trim().to_lowercase() == name)
@@ -1862,7 +2122,13 @@ mod tests {
                         .collect()
                 }
             };
-            let fold = |s: &str| if c.case_sensitive { s.to_string() } else { s.to_lowercase() };
+            let fold = |s: &str| {
+                if c.case_sensitive {
+                    s.to_string()
+                } else {
+                    s.to_lowercase()
+                }
+            };
             let needle = fold(&c.value);
             match c.operator {
                 Operator::Matches => {
@@ -1878,11 +2144,15 @@ mod tests {
         }
 
         fn naive(rules: &[Rule], e: &RuleInput) -> String {
-            let mut sorted: Vec<&Rule> = rules.iter().filter(|r| !r.is_default && r.enabled).collect();
+            let mut sorted: Vec<&Rule> = rules
+                .iter()
+                .filter(|r| !r.is_default && r.enabled)
+                .collect();
             sorted.sort_by(|a, b| (a.position, &a.id).cmp(&(b.position, &b.id)));
             for r in sorted {
                 let compiles = r.conditions.iter().all(|c| {
-                    c.operator != Operator::Matches || build_regex(&c.value, c.case_sensitive).is_ok()
+                    c.operator != Operator::Matches
+                        || build_regex(&c.value, c.case_sensitive).is_ok()
                 });
                 if !compiles {
                     continue;
@@ -1900,15 +2170,16 @@ mod tests {
         }
 
         fn text() -> impl Strategy<Value = String> {
-            prop_oneof![
-                "[aAbBäÄ@. ]{0,8}",
-                any::<String>(),
-            ]
+            prop_oneof!["[aAbBäÄ@. ]{0,8}", any::<String>(),]
         }
 
         fn address() -> impl Strategy<Value = EmailAddress> {
             prop::sample::select(vec![
-                "a@b.example", "A.b@Example.com", "ä@bä.example", "x@a.b.c", "b@a.example",
+                "a@b.example",
+                "A.b@Example.com",
+                "ä@bä.example",
+                "x@a.b.c",
+                "b@a.example",
             ])
             .prop_map(|s| EmailAddress::parse(s).unwrap())
         }
@@ -1920,13 +2191,18 @@ mod tests {
         fn condition() -> impl Strategy<Value = Condition> {
             let field = prop::sample::select(ConditionField::ALL.to_vec());
             let op = prop::sample::select(Operator::ALL.to_vec());
-            let regex = prop::sample::select(vec!["a+", "^b", "(?i)Ä", "[", "a{2}", "", "(?-i)A$", "\\d"]);
+            let regex =
+                prop::sample::select(vec!["a+", "^b", "(?i)Ä", "[", "a{2}", "", "(?-i)A$", "\\d"]);
             (field, op, text(), regex, header_name(), any::<bool>()).prop_map(
                 |(field, operator, value, pattern, name, case_sensitive)| Condition {
                     field,
                     header_name: (field == ConditionField::Header).then_some(name),
                     operator,
-                    value: if operator == Operator::Matches { pattern.to_string() } else { value },
+                    value: if operator == Operator::Matches {
+                        pattern.to_string()
+                    } else {
+                        value
+                    },
                     case_sensitive,
                 },
             )

@@ -15,7 +15,10 @@ pub const DEFAULT_RULE_ID: &str = "default";
 
 impl Desk {
     /// Whether `assignee` exists (looked up before the synchronous validation).
-    async fn assignee_exists(&self, assignee: Option<&Assignee>) -> DeskResult<HashMap<Assignee, bool>> {
+    async fn assignee_exists(
+        &self,
+        assignee: Option<&Assignee>,
+    ) -> DeskResult<HashMap<Assignee, bool>> {
         let mut known = HashMap::new();
         if let Some(a) = assignee {
             let exists = match a {
@@ -47,7 +50,9 @@ impl Desk {
             }
         }
         // As they run: by position, the default rule always last.
-        rules.sort_by(|a, b| (a.is_default, a.position, &a.id).cmp(&(b.is_default, b.position, &b.id)));
+        rules.sort_by(|a, b| {
+            (a.is_default, a.position, &a.id).cmp(&(b.is_default, b.position, &b.id))
+        });
         Ok(rules)
     }
 
@@ -55,14 +60,21 @@ impl Desk {
         caller.require_admin()?;
         // Ids are `default` or `r` + 12 letters/digits; anything else cannot exist.
         let well_formed = id == DEFAULT_RULE_ID
-            || (id.len() == 13 && id.starts_with('r') && id[1..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+            || (id.len() == 13
+                && id.starts_with('r')
+                && id[1..]
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         if !well_formed {
             return Err(DeskError::NotFound { what: "rule" });
         }
         if id == DEFAULT_RULE_ID {
             self.all_rules().await?;
         }
-        self.rules.get_rule(id).await?.ok_or(DeskError::NotFound { what: "rule" })
+        self.rules
+            .get_rule(id)
+            .await?
+            .ok_or(DeskError::NotFound { what: "rule" })
     }
 
     pub async fn create_rule(&self, caller: &Caller, input: NewRule) -> DeskResult<Rule> {
@@ -70,18 +82,29 @@ impl Desk {
         let known = self.assignee_exists(input.assignee()).await?;
         let existing = self.all_rules().await?;
         let id = format!("r{}", self.random.id(12));
-        let rule = input.validate(id, next_position(&existing), self.clock.now(), &|a| known.get(a).copied().unwrap_or(false))?;
+        let rule = input.validate(id, next_position(&existing), self.clock.now(), &|a| {
+            known.get(a).copied().unwrap_or(false)
+        })?;
         self.rules.create_rule(&rule).await?;
         Ok(rule)
     }
 
-    pub async fn update_rule(&self, caller: &Caller, id: &str, input: RuleUpdate) -> DeskResult<Rule> {
+    pub async fn update_rule(
+        &self,
+        caller: &Caller,
+        id: &str,
+        input: RuleUpdate,
+    ) -> DeskResult<Rule> {
         let current = self.rule(caller, id).await?;
         if input.version != current.version {
-            return Err(DeskError::VersionConflict { current: current.version });
+            return Err(DeskError::VersionConflict {
+                current: current.version,
+            });
         }
         let known = self.assignee_exists(input.assignee()).await?;
-        let next = input.validate(&current, self.clock.now(), &|a| known.get(a).copied().unwrap_or(false))?;
+        let next = input.validate(&current, self.clock.now(), &|a| {
+            known.get(a).copied().unwrap_or(false)
+        })?;
         self.rules.replace_rule(&next, current.version).await?;
         Ok(next)
     }

@@ -11,7 +11,8 @@ use crate::listing::{ListRequest, Page};
 use crate::note::{excerpt, NewNote, Note};
 use crate::outbound::{EventBus, Outbox};
 use crate::ports::{
-    CaseStore, Clock, DirectoryStore, ModuleStore, PageRequest, Random, RateLimiter, RuleStore, TicketStore,
+    CaseStore, Clock, DirectoryStore, ModuleStore, PageRequest, Random, RateLimiter, RuleStore,
+    TicketStore,
 };
 use crate::ticket::{Assignee, NewTicket, Ticket, TicketPatch};
 use crate::types::{EmailAddress, GroupId, Source, TicketNumber, UserId};
@@ -47,7 +48,11 @@ impl Desk {
     /// Resolves an authenticated subject (a token's user claim) to a caller. 1 round trip.
     pub async fn caller(&self, subject: &str) -> DeskResult<Caller> {
         let id = UserId::parse(subject).map_err(|_| DeskError::UnknownCaller)?;
-        let user = self.directory.get_user(&id).await?.ok_or(DeskError::UnknownCaller)?;
+        let user = self
+            .directory
+            .get_user(&id)
+            .await?
+            .ok_or(DeskError::UnknownCaller)?;
         Caller::new(user)
     }
 
@@ -68,7 +73,8 @@ impl Desk {
 
     pub async fn create_ticket(&self, caller: &Caller, input: NewTicket) -> DeskResult<Ticket> {
         input.check()?;
-        self.check_assignee(input.assignee.as_ref(), "assignee").await?;
+        self.check_assignee(input.assignee.as_ref(), "assignee")
+            .await?;
         let number = self.tickets.allocate_number().await?;
         let now = self.clock.now();
         let ticket = input.into_ticket(number, Source::Manual, now)?;
@@ -76,7 +82,9 @@ impl Desk {
             number,
             now,
             Actor::user(caller.id()),
-            ActivityKind::TicketCreated { source: Source::Manual },
+            ActivityKind::TicketCreated {
+                source: Source::Manual,
+            },
         );
         self.tickets.create_ticket(&ticket, &entry).await?;
         Ok(ticket)
@@ -93,10 +101,17 @@ impl Desk {
         Ok(ticket)
     }
 
-    pub async fn edit_ticket(&self, caller: &Caller, number: TicketNumber, patch: TicketPatch) -> DeskResult<Ticket> {
+    pub async fn edit_ticket(
+        &self,
+        caller: &Caller,
+        number: TicketNumber,
+        patch: TicketPatch,
+    ) -> DeskResult<Ticket> {
         let ticket = self.ticket(caller, number).await?;
         if patch.version != ticket.version {
-            return Err(DeskError::VersionConflict { current: ticket.version });
+            return Err(DeskError::VersionConflict {
+                current: ticket.version,
+            });
         }
         let (next, changes) = patch.apply(&ticket, self.clock.now())?;
         if changes.is_empty() {
@@ -104,7 +119,8 @@ impl Desk {
         }
         // Only a new assignee must exist (a ticket may keep one deleted since).
         if next.assignee != ticket.assignee {
-            self.check_assignee(patch.new_assignee(), "assignee").await?;
+            self.check_assignee(patch.new_assignee(), "assignee")
+                .await?;
         }
         let entry = ActivityEntry::new(
             number,
@@ -112,13 +128,22 @@ impl Desk {
             Actor::user(caller.id()),
             ActivityKind::FieldsChanged { changes },
         );
-        self.tickets.update_ticket(&next, ticket.version, &entry).await?;
+        self.tickets
+            .update_ticket(&next, ticket.version, &entry)
+            .await?;
         Ok(next)
     }
 
-    pub async fn list_tickets(&self, caller: &Caller, request: &ListRequest) -> DeskResult<Page<Ticket>> {
+    pub async fn list_tickets(
+        &self,
+        caller: &Caller,
+        request: &ListRequest,
+    ) -> DeskResult<Page<Ticket>> {
         let Some(query) = request.plan(caller)? else {
-            return Ok(Page { items: vec![], next_cursor: None });
+            return Ok(Page {
+                items: vec![],
+                next_cursor: None,
+            });
         };
         let mut page = self.tickets.list_tickets(&query).await?;
         // Storage filtered already; this keeps a storage bug from ever leaking a ticket.
@@ -126,7 +151,12 @@ impl Desk {
         Ok(page)
     }
 
-    pub async fn add_note(&self, caller: &Caller, number: TicketNumber, input: NewNote) -> DeskResult<Note> {
+    pub async fn add_note(
+        &self,
+        caller: &Caller,
+        number: TicketNumber,
+        input: NewNote,
+    ) -> DeskResult<Note> {
         let body = input.body()?;
         self.ticket(caller, number).await?;
         let now = self.clock.now();
@@ -141,13 +171,21 @@ impl Desk {
             number,
             now,
             Actor::user(caller.id()),
-            ActivityKind::NoteAdded { note_id: note.id.clone(), excerpt: excerpt(&note.body) },
+            ActivityKind::NoteAdded {
+                note_id: note.id.clone(),
+                excerpt: excerpt(&note.body),
+            },
         );
         self.tickets.add_note(&note, &entry, now).await?;
         Ok(note)
     }
 
-    pub async fn notes(&self, caller: &Caller, number: TicketNumber, page: &PageRequest) -> DeskResult<Page<Note>> {
+    pub async fn notes(
+        &self,
+        caller: &Caller,
+        number: TicketNumber,
+        page: &PageRequest,
+    ) -> DeskResult<Page<Note>> {
         self.ticket(caller, number).await?;
         self.tickets.list_notes(number, page).await
     }
@@ -171,7 +209,9 @@ impl Desk {
         let known = self.directory.list_groups().await?;
         for (i, g) in groups.iter().enumerate() {
             if !known.iter().any(|k| k.id == *g) {
-                return Err(FieldError::new(format!("groups[{i}]"), format!("no such group: {g}")).into());
+                return Err(
+                    FieldError::new(format!("groups[{i}]"), format!("no such group: {g}")).into(),
+                );
             }
         }
         Ok(())
@@ -183,7 +223,10 @@ impl Desk {
     }
 
     pub async fn user(&self, _caller: &Caller, id: &UserId) -> DeskResult<User> {
-        self.directory.get_user(id).await?.ok_or(DeskError::NotFound { what: "user" })
+        self.directory
+            .get_user(id)
+            .await?
+            .ok_or(DeskError::NotFound { what: "user" })
     }
 
     pub async fn create_user(&self, caller: &Caller, input: NewUser) -> DeskResult<User> {
@@ -194,14 +237,20 @@ impl Desk {
         Ok(user)
     }
 
-    pub async fn update_user(&self, caller: &Caller, id: &UserId, input: UserUpdate) -> DeskResult<User> {
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: &UserId,
+        input: UserUpdate,
+    ) -> DeskResult<User> {
         caller.require_admin()?;
         let current = self.user(caller, id).await?;
         let next = input.apply(&current, self.clock.now())?;
         if *id == *caller.id() && (!next.active || next.role != current.role) {
             return Err(DeskError::Conflict {
                 code: "cannot_demote_self",
-                message: "administrators cannot deactivate themselves or change their own role".into(),
+                message: "administrators cannot deactivate themselves or change their own role"
+                    .into(),
             });
         }
         self.check_groups(&next.groups).await?;
@@ -230,7 +279,11 @@ impl Desk {
 
     /// A group and the ids of its members.
     pub async fn group(&self, _caller: &Caller, id: &GroupId) -> DeskResult<(Group, Vec<UserId>)> {
-        let group = self.directory.get_group(id).await?.ok_or(DeskError::NotFound { what: "group" })?;
+        let group = self
+            .directory
+            .get_group(id)
+            .await?
+            .ok_or(DeskError::NotFound { what: "group" })?;
         let members = self.members(id).await?;
         Ok((group, members))
     }
@@ -253,9 +306,18 @@ impl Desk {
         Ok(group)
     }
 
-    pub async fn update_group(&self, caller: &Caller, id: &GroupId, input: GroupUpdate) -> DeskResult<Group> {
+    pub async fn update_group(
+        &self,
+        caller: &Caller,
+        id: &GroupId,
+        input: GroupUpdate,
+    ) -> DeskResult<Group> {
         caller.require_admin()?;
-        let current = self.directory.get_group(id).await?.ok_or(DeskError::NotFound { what: "group" })?;
+        let current = self
+            .directory
+            .get_group(id)
+            .await?
+            .ok_or(DeskError::NotFound { what: "group" })?;
         let next = input.apply(&current, self.clock.now())?;
         self.directory.replace_group(&next).await?;
         Ok(next)
@@ -270,7 +332,10 @@ impl Desk {
         if !members.is_empty() {
             return Err(DeskError::Conflict {
                 code: "group_in_use",
-                message: format!("the group still has {} member(s); remove them first", members.len()),
+                message: format!(
+                    "the group still has {} member(s); remove them first",
+                    members.len()
+                ),
             });
         }
         self.directory.delete_group(id).await?;

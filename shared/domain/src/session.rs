@@ -33,7 +33,12 @@ impl SessionCode {
     /// Builds a code from nine digits of randomness (0 ..= 999_999_999).
     pub fn from_number(n: u32) -> Self {
         let n = n % 1_000_000_000;
-        Self(format!("s{:03}-{:03}-{:03}", n / 1_000_000, n / 1_000 % 1_000, n % 1_000))
+        Self(format!(
+            "s{:03}-{:03}-{:03}",
+            n / 1_000_000,
+            n / 1_000 % 1_000,
+            n % 1_000
+        ))
     }
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -49,7 +54,10 @@ impl SessionCode {
         if ok {
             Ok(Self(s))
         } else {
-            Err(FieldError::new("code", "must be a session code like s123-456-789"))
+            Err(FieldError::new(
+                "code",
+                "must be a session code like s123-456-789",
+            ))
         }
     }
 
@@ -88,8 +96,13 @@ pub enum CaseStatus {
 }
 
 impl CaseStatus {
-    pub const ALL: [CaseStatus; 5] =
-        [CaseStatus::New, CaseStatus::Pending, CaseStatus::InProgress, CaseStatus::Closed, CaseStatus::Expired];
+    pub const ALL: [CaseStatus; 5] = [
+        CaseStatus::New,
+        CaseStatus::Pending,
+        CaseStatus::InProgress,
+        CaseStatus::Closed,
+        CaseStatus::Expired,
+    ];
 
     pub fn is_final(self) -> bool {
         matches!(self, CaseStatus::Closed | CaseStatus::Expired)
@@ -110,7 +123,12 @@ impl CaseStatus {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == wanted)
-            .ok_or_else(|| FieldError::new("status", "must be one of: new, pending, in_progress, closed, expired"))
+            .ok_or_else(|| {
+                FieldError::new(
+                    "status",
+                    "must be one of: new, pending, in_progress, closed, expired",
+                )
+            })
     }
 
     fn from_partners(customer: bool, expert: bool) -> Self {
@@ -230,7 +248,11 @@ impl ServiceCase {
 
     /// Applies `event` at `now`: the next state, or why it cannot happen.
     /// Pure: storage makes the write conditional on `version`.
-    pub fn apply(&self, event: CaseEvent, now: DateTime<Utc>) -> Result<ServiceCase, TransitionError> {
+    pub fn apply(
+        &self,
+        event: CaseEvent,
+        now: DateTime<Utc>,
+    ) -> Result<ServiceCase, TransitionError> {
         if self.status.is_final() {
             return Err(TransitionError::Final(self.status));
         }
@@ -267,7 +289,9 @@ impl ServiceCase {
                 }
                 *flag = true;
                 match p {
-                    Partner::Customer if !next.expert_connected => next.customer_waiting_since = Some(now),
+                    Partner::Customer if !next.expert_connected => {
+                        next.customer_waiting_since = Some(now)
+                    }
                     Partner::Expert => next.customer_waiting_since = None,
                     Partner::Customer => {}
                 }
@@ -408,10 +432,23 @@ mod tests {
 
     #[test]
     fn codes_have_the_documented_format() {
-        assert_eq!(SessionCode::from_number(12_345_678).as_str(), "s012-345-678");
-        assert_eq!(SessionCode::from_number(999_999_999).as_str(), "s999-999-999");
+        assert_eq!(
+            SessionCode::from_number(12_345_678).as_str(),
+            "s012-345-678"
+        );
+        assert_eq!(
+            SessionCode::from_number(999_999_999).as_str(),
+            "s999-999-999"
+        );
         assert!(SessionCode::parse("S012-345-678").is_ok());
-        for bad in ["", "s12-345-678", "s012345678", "x012-345-678", "s012-345-67a", "s012-345-6789"] {
+        for bad in [
+            "",
+            "s12-345-678",
+            "s012345678",
+            "x012-345-678",
+            "s012-345-67a",
+            "s012-345-6789",
+        ] {
             assert!(SessionCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -420,13 +457,17 @@ mod tests {
     fn partners_drive_new_pending_in_progress() {
         let t0 = Utc::now();
         let c = case(t0);
-        let c1 = c.apply(CaseEvent::Connected(Partner::Customer), t0).unwrap();
+        let c1 = c
+            .apply(CaseEvent::Connected(Partner::Customer), t0)
+            .unwrap();
         assert_eq!(c1.status, CaseStatus::Pending);
         assert_eq!(c1.customer_waiting_since, Some(t0));
         let c2 = c1.apply(CaseEvent::Connected(Partner::Expert), t0).unwrap();
         assert_eq!(c2.status, CaseStatus::InProgress);
         assert_eq!(c2.customer_waiting_since, None);
-        let c3 = c2.apply(CaseEvent::Disconnected(Partner::Customer), t0).unwrap();
+        let c3 = c2
+            .apply(CaseEvent::Disconnected(Partner::Customer), t0)
+            .unwrap();
         assert_eq!(c3.status, CaseStatus::Pending);
         assert_eq!(c3.version, 4);
         assert_eq!(
@@ -440,8 +481,15 @@ mod tests {
         let t0 = Utc::now();
         let closed = case(t0).apply(CaseEvent::Close, t0).unwrap();
         assert_eq!(closed.status, CaseStatus::Closed);
-        for e in [CaseEvent::Close, CaseEvent::Expire, CaseEvent::Connected(Partner::Customer)] {
-            assert_eq!(closed.apply(e, t0 + lifetime() * 2), Err(TransitionError::Final(CaseStatus::Closed)));
+        for e in [
+            CaseEvent::Close,
+            CaseEvent::Expire,
+            CaseEvent::Connected(Partner::Customer),
+        ] {
+            assert_eq!(
+                closed.apply(e, t0 + lifetime() * 2),
+                Err(TransitionError::Final(CaseStatus::Closed))
+            );
         }
     }
 
@@ -450,14 +498,25 @@ mod tests {
         let t0 = Utc::now();
         let c = case(t0);
         let just_before = t0 + lifetime() - Duration::milliseconds(1);
-        assert!(matches!(c.apply(CaseEvent::Expire, just_before), Err(TransitionError::NotDue(_))));
+        assert!(matches!(
+            c.apply(CaseEvent::Expire, just_before),
+            Err(TransitionError::NotDue(_))
+        ));
         assert_eq!(c.status_at(just_before), CaseStatus::New);
         // Closed just before the mark: stays closed.
-        assert_eq!(c.apply(CaseEvent::Close, just_before).unwrap().status, CaseStatus::Closed);
+        assert_eq!(
+            c.apply(CaseEvent::Close, just_before).unwrap().status,
+            CaseStatus::Closed
+        );
         let mark = t0 + lifetime();
         assert_eq!(c.status_at(mark), CaseStatus::Expired);
-        assert_eq!(c.apply(CaseEvent::Close, mark), Err(TransitionError::Overdue));
-        let expired = c.apply(CaseEvent::Expire, mark + Duration::seconds(40)).unwrap();
+        assert_eq!(
+            c.apply(CaseEvent::Close, mark),
+            Err(TransitionError::Overdue)
+        );
+        let expired = c
+            .apply(CaseEvent::Expire, mark + Duration::seconds(40))
+            .unwrap();
         assert_eq!(expired.status, CaseStatus::Expired);
         assert_eq!(expired.ended_at, Some(mark));
         assert_eq!(c.as_of(mark).status, CaseStatus::Expired);

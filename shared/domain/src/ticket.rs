@@ -13,7 +13,12 @@ use crate::types::{
 
 /// Who a ticket is assigned to; `None` in an `Option<Assignee>` is "unassigned".
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", content = "id", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    content = "id",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Assignee {
     User(UserId),
     Group(GroupId),
@@ -29,7 +34,9 @@ impl Assignee {
     }
 
     pub fn key_of(assignee: &Option<Assignee>) -> String {
-        assignee.as_ref().map_or_else(|| UNASSIGNED_KEY.to_string(), Assignee::key)
+        assignee
+            .as_ref()
+            .map_or_else(|| UNASSIGNED_KEY.to_string(), Assignee::key)
     }
 }
 
@@ -87,7 +94,8 @@ fn person_name(raw: &str) -> Result<String, FieldError> {
 }
 
 fn phone(raw: &str) -> Result<String, FieldError> {
-    let s = bounded_text(raw, limits::PHONE, true).map_err(|e| FieldError::new("phone", e.message))?;
+    let s =
+        bounded_text(raw, limits::PHONE, true).map_err(|e| FieldError::new("phone", e.message))?;
     if !s
         .chars()
         .all(|c| c.is_ascii_digit() || " +-()./x".contains(c))
@@ -105,7 +113,8 @@ fn ticket_name(raw: &str) -> Result<String, FieldError> {
 }
 
 fn ticket_description(raw: &str) -> Result<String, FieldError> {
-    bounded_text(raw, limits::DESCRIPTION, true).map_err(|e| FieldError::new("description", e.message))
+    bounded_text(raw, limits::DESCRIPTION, true)
+        .map_err(|e| FieldError::new("description", e.message))
 }
 
 /// `POST /tickets` body.
@@ -155,7 +164,11 @@ impl NewTicket {
     /// Checks the input without a ticket number (so nothing is allocated for bad input).
     pub fn check(&self) -> Result<(), FieldError> {
         self.clone()
-            .into_ticket(TicketNumber::new(1).map_err(|e| e.under("number"))?, Source::Manual, Utc::now())
+            .into_ticket(
+                TicketNumber::new(1).map_err(|e| e.under("number"))?,
+                Source::Manual,
+                Utc::now(),
+            )
             .map(|_| ())
     }
 }
@@ -233,7 +246,11 @@ impl TicketPatch {
     /// Applies the patch to `ticket`, returning the edited ticket and what changed.
     /// Setting a field to its current value is not a change. The version is not
     /// checked here (storage does that atomically); it is bumped when anything changed.
-    pub fn apply(&self, ticket: &Ticket, now: DateTime<Utc>) -> Result<(Ticket, Vec<FieldChange>), FieldError> {
+    pub fn apply(
+        &self,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, Vec<FieldChange>), FieldError> {
         if self.tags.is_some() && (self.add_tags.is_some() || self.remove_tags.is_some()) {
             return Err(FieldError::new(
                 "tags",
@@ -244,7 +261,11 @@ impl TicketPatch {
         let mut changes = Vec::new();
         let mut record = |field: &str, from: Value, to: Value| {
             if from != to {
-                changes.push(FieldChange { field: field.to_string(), from, to });
+                changes.push(FieldChange {
+                    field: field.to_string(),
+                    from,
+                    to,
+                });
             }
         };
 
@@ -254,19 +275,35 @@ impl TicketPatch {
         }
         if let Some(description) = &self.description {
             next.description = ticket_description(description)?;
-            record("description", json!(ticket.description), json!(next.description));
+            record(
+                "description",
+                json!(ticket.description),
+                json!(next.description),
+            );
         }
         if let Some(status) = self.status {
             next.status = status;
-            record("status", json!(ticket.status.as_str()), json!(status.as_str()));
+            record(
+                "status",
+                json!(ticket.status.as_str()),
+                json!(status.as_str()),
+            );
         }
         if let Some(priority) = self.priority {
             next.priority = priority;
-            record("priority", json!(ticket.priority.as_str()), json!(priority.as_str()));
+            record(
+                "priority",
+                json!(ticket.priority.as_str()),
+                json!(priority.as_str()),
+            );
         }
         if let Some(assignee) = &self.assignee {
             next.assignee = assignee.clone();
-            record("assignee", assignee_json(&ticket.assignee), assignee_json(&next.assignee));
+            record(
+                "assignee",
+                assignee_json(&ticket.assignee),
+                assignee_json(&next.assignee),
+            );
         }
         if let Some(tags) = &self.tags {
             next.tags = tags.clone();
@@ -366,7 +403,9 @@ mod tests {
         assert_eq!(changes[0].to, json!("high"));
         assert_eq!(next.version, 2);
 
-        let (same, none) = patch(json!({"version": 1, "status": "open"})).apply(&t, Utc::now()).unwrap();
+        let (same, none) = patch(json!({"version": 1, "status": "open"}))
+            .apply(&t, Utc::now())
+            .unwrap();
         assert!(none.is_empty());
         assert_eq!(same.version, 1);
     }
@@ -374,7 +413,9 @@ mod tests {
     #[test]
     fn closing_sets_and_reopening_clears_closed_at() {
         let t = ticket();
-        let (closed, _) = patch(json!({"version": 1, "status": "closed"})).apply(&t, Utc::now()).unwrap();
+        let (closed, _) = patch(json!({"version": 1, "status": "closed"}))
+            .apply(&t, Utc::now())
+            .unwrap();
         assert!(closed.closed_at.is_some());
         let (reopened, _) = patch(json!({"version": 2, "status": "waiting"}))
             .apply(&closed, Utc::now())
@@ -386,10 +427,14 @@ mod tests {
     fn assignee_null_unassigns_and_absent_keeps() {
         let mut t = ticket();
         t.assignee = Some(Assignee::User(UserId::parse("alice").unwrap()));
-        let (kept, c) = patch(json!({"version": 1, "name": "New"})).apply(&t, Utc::now()).unwrap();
+        let (kept, c) = patch(json!({"version": 1, "name": "New"}))
+            .apply(&t, Utc::now())
+            .unwrap();
         assert!(kept.assignee.is_some());
         assert_eq!(c.len(), 1);
-        let (cleared, c) = patch(json!({"version": 1, "assignee": null})).apply(&t, Utc::now()).unwrap();
+        let (cleared, c) = patch(json!({"version": 1, "assignee": null}))
+            .apply(&t, Utc::now())
+            .unwrap();
         assert_eq!(cleared.assignee, None);
         assert_eq!(c[0].field, "assignee");
         assert_eq!(c[0].to, Value::Null);
@@ -407,14 +452,19 @@ mod tests {
             .unwrap();
         assert_eq!(tags_json(&less.tags), json!(["vip"]));
         assert_eq!(c[0].field, "tags");
-        let both = patch(json!({"version": 1, "tags": ["a"], "add_tags": ["b"]})).apply(&t, Utc::now());
+        let both =
+            patch(json!({"version": 1, "tags": ["a"], "add_tags": ["b"]})).apply(&t, Utc::now());
         assert_eq!(both.unwrap_err().field, "tags");
     }
 
     #[test]
     fn unknown_fields_and_enum_values_are_refused() {
-        assert!(serde_json::from_value::<TicketPatch>(json!({"version": 1, "colour": "red"})).is_err());
-        assert!(serde_json::from_value::<TicketPatch>(json!({"version": 1, "status": "done"})).is_err());
+        assert!(
+            serde_json::from_value::<TicketPatch>(json!({"version": 1, "colour": "red"})).is_err()
+        );
+        assert!(
+            serde_json::from_value::<TicketPatch>(json!({"version": 1, "status": "done"})).is_err()
+        );
         assert!(serde_json::from_value::<TicketPatch>(json!({"status": "open"})).is_err());
     }
 }

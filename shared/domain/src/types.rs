@@ -64,14 +64,19 @@ impl EmailAddress {
             return Err(field("must not be empty"));
         }
         if s.len() > limits::EMAIL {
-            return Err(field(format!("must be at most {} characters", limits::EMAIL)));
+            return Err(field(format!(
+                "must be at most {} characters",
+                limits::EMAIL
+            )));
         }
         let Some((local, domain)) = s.rsplit_once('@') else {
             return Err(field("must be an email address like name@example.com"));
         };
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\\\"[]".contains(c));
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\\\"[]".contains(c));
         let domain_ok = domain.len() >= 3
             && domain.contains('.')
             && !domain.starts_with('.')
@@ -125,7 +130,9 @@ impl TicketNumber {
         if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(field("must be a ticket number like 1001"));
         }
-        let n: u64 = s.parse().map_err(|_| field("must be a ticket number like 1001"))?;
+        let n: u64 = s
+            .parse()
+            .map_err(|_| field("must be a ticket number like 1001"))?;
         Self::new(n)
     }
 
@@ -145,8 +152,7 @@ fn parse_slug(raw: &str, what: &str) -> Result<String, FieldError> {
     let s = raw.trim();
     let ok = !s.is_empty()
         && s.len() <= limits::ID
-        && s
-            .bytes()
+        && s.bytes()
             .next()
             .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && s.bytes().all(|b| {
@@ -208,7 +214,10 @@ impl Tag {
             return Err(field("a tag must not be empty"));
         }
         if s.chars().count() > limits::TAG {
-            return Err(field(format!("a tag must be at most {} characters", limits::TAG)));
+            return Err(field(format!(
+                "a tag must be at most {} characters",
+                limits::TAG
+            )));
         }
         if s.chars().any(|c| c.is_control() || c == ',') {
             return Err(field("a tag must not contain commas or control characters"));
@@ -235,7 +244,8 @@ impl Tags {
     pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, FieldError> {
         let mut tags = Tags::default();
         for (i, r) in raw.iter().enumerate() {
-            let tag = Tag::parse(r.as_ref()).map_err(|e| FieldError::new(format!("[{i}]"), e.message))?;
+            let tag =
+                Tag::parse(r.as_ref()).map_err(|e| FieldError::new(format!("[{i}]"), e.message))?;
             tags.insert(tag);
         }
         tags.check_len()?;
@@ -289,7 +299,8 @@ impl Tags {
 impl<'de> Deserialize<'de> for Tags {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Vec::<String>::deserialize(d)?;
-        Tags::parse(&raw).map_err(|e| serde::de::Error::custom(format!("{}: {}", e.field, e.message)))
+        Tags::parse(&raw)
+            .map_err(|e| serde::de::Error::custom(format!("{}: {}", e.field, e.message)))
     }
 }
 
@@ -382,8 +393,19 @@ mod tests {
 
     #[test]
     fn email_normalises_domain_and_refuses_garbage() {
-        assert_eq!(EmailAddress::parse(" Jo@Example.COM ").unwrap().as_str(), "Jo@example.com");
-        for bad in ["", "no-at", "a@b", "a@.com", "a b@x.com", "a@x..com", "@x.com"] {
+        assert_eq!(
+            EmailAddress::parse(" Jo@Example.COM ").unwrap().as_str(),
+            "Jo@example.com"
+        );
+        for bad in [
+            "",
+            "no-at",
+            "a@b",
+            "a@.com",
+            "a b@x.com",
+            "a@x..com",
+            "@x.com",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
         }
         let long = format!("{}@example.com", "a".repeat(300));

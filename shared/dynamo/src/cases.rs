@@ -22,10 +22,15 @@ fn case_item(c: &ServiceCase, secret_hash: &str) -> DeskResult<Item> {
     let mut item = to_item(c, keys::case_pk(code), keys::CASE_SK.into())?;
     item.insert("secret_hash".into(), s(secret_hash));
     item.insert(keys::CASE_LIST_PK.into(), s(keys::CASE_LIST_PK_VALUE));
-    item.insert(keys::CASE_CREATED.into(), s(format!("{}#{code}", keys::ts(c.created_at))));
+    item.insert(
+        keys::CASE_CREATED.into(),
+        s(format!("{}#{code}", keys::ts(c.created_at))),
+    );
     item.insert(
         keys::CASE_ASSIGNEE.into(),
-        s(c.assignee.as_ref().map_or_else(|| "none".to_string(), |u| u.to_string())),
+        s(c.assignee
+            .as_ref()
+            .map_or_else(|| "none".to_string(), |u| u.to_string())),
     );
     let creator = match &c.creator {
         desk_domain::session::CaseCreator::User(u) => format!("user:{u}"),
@@ -34,7 +39,10 @@ fn case_item(c: &ServiceCase, secret_hash: &str) -> DeskResult<Item> {
     item.insert(keys::CASE_CREATOR.into(), s(creator));
     if !c.status.is_final() {
         item.insert(keys::DUE_PK.into(), s(keys::DUE_PK_VALUE));
-        item.insert(keys::DUE_KEY.into(), s(format!("{}#{code}", keys::ts(c.expires_at))));
+        item.insert(
+            keys::DUE_KEY.into(),
+            s(format!("{}#{code}", keys::ts(c.expires_at))),
+        );
     }
     Ok(item)
 }
@@ -45,10 +53,16 @@ fn stored(item: Item) -> DeskResult<StoredCase> {
         .and_then(|v| v.as_s().ok())
         .cloned()
         .unwrap_or_default();
-    Ok(StoredCase { case: from_item(item)?, secret_hash })
+    Ok(StoredCase {
+        case: from_item(item)?,
+        secret_hash,
+    })
 }
 
-fn tx_failed_at(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>, index: usize) -> bool {
+fn tx_failed_at(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
+    index: usize,
+) -> bool {
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
             .cancellation_reasons()
@@ -82,7 +96,12 @@ impl DynamoStore {
     fn activity_put(&self, entry: Option<&ActivityEntry>) -> DeskResult<Option<TransactWriteItem>> {
         entry
             .map(|e| {
-                let put = build(Put::builder().table_name(&self.table).set_item(Some(activity_item(e)?)).build())?;
+                let put = build(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(activity_item(e)?))
+                        .build(),
+                )?;
                 Ok(TransactWriteItem::builder().put(put).build())
             })
             .transpose()
@@ -91,7 +110,12 @@ impl DynamoStore {
 
 #[async_trait]
 impl CaseStore for DynamoStore {
-    async fn create_case(&self, case: &ServiceCase, secret_hash: &str, entry: Option<&ActivityEntry>) -> DeskResult<()> {
+    async fn create_case(
+        &self,
+        case: &ServiceCase,
+        secret_hash: &str,
+        entry: Option<&ActivityEntry>,
+    ) -> DeskResult<()> {
         let put_case = build(
             Put::builder()
                 .table_name(&self.table)
@@ -99,7 +123,10 @@ impl CaseStore for DynamoStore {
                 .condition_expression("attribute_not_exists(pk)")
                 .build(),
         )?;
-        let mut tx = self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(put_case).build());
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put_case).build());
         if let Some(n) = case.ticket {
             // The slot is free if empty, if its case passed its mark, or if its case released it.
             let slot = build(
@@ -133,10 +160,13 @@ impl CaseStore for DynamoStore {
         }
         match crate::transact(tx).await {
             Ok(_) => Ok(()),
-            Err(e) if tx_failed_at(&e, 0) => Err(DeskError::AlreadyExists { what: "service_case" }),
+            Err(e) if tx_failed_at(&e, 0) => Err(DeskError::AlreadyExists {
+                what: "service_case",
+            }),
             Err(e) if tx_failed_at(&e, 1) => Err(DeskError::Conflict {
                 code: "live_session_exists",
-                message: "the ticket already has a live session; close it or wait until it expires".into(),
+                message: "the ticket already has a live session; close it or wait until it expires"
+                    .into(),
             }),
             Err(e) if tx_failed_at(&e, 2) => Err(DeskError::NotFound { what: "ticket" }),
             Err(e) => Err(storage("TransactWriteItems create case")(e)),
@@ -157,16 +187,27 @@ impl CaseStore for DynamoStore {
         out.item.map(stored).transpose()
     }
 
-    async fn transition(&self, next: &StoredCase, expected_version: u64, entry: Option<&ActivityEntry>) -> DeskResult<()> {
+    async fn transition(
+        &self,
+        next: &StoredCase,
+        expected_version: u64,
+        entry: Option<&ActivityEntry>,
+    ) -> DeskResult<()> {
         let put = build(
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(case_item(&next.case, &next.secret_hash)?))
                 .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
+                .expression_attribute_values(
+                    ":expected",
+                    AttributeValue::N(expected_version.to_string()),
+                )
                 .build(),
         )?;
-        let mut tx = self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(put).build());
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build());
         if let Some(item) = self.activity_put(entry)? {
             tx = tx.transact_items(item);
         }
@@ -184,14 +225,19 @@ impl CaseStore for DynamoStore {
 
     async fn list_cases(&self, q: &CaseQuery) -> DeskResult<Page<ServiceCase>> {
         let index = keys::CASES_BY_CREATED;
-        let fp = cursor::fingerprint(&format!("cases|{:?}|{:?}|{:?}", q.visible_to, q.assignee, q.statuses));
+        let fp = cursor::fingerprint(&format!(
+            "cases|{:?}|{:?}|{:?}",
+            q.visible_to, q.assignee, q.statuses
+        ));
         let names = [keys::PK, keys::SK, index.pk, index.sk];
         let start = q
             .cursor
             .as_deref()
             .map(|c| {
                 cursor::decode(&fp, c, &names, |k: &cursor::Keys| {
-                    k.get(index.pk) == keys::CASE_LIST_PK_VALUE && k.get(keys::PK).starts_with("CASE#") && k.get(keys::SK) == keys::CASE_SK
+                    k.get(index.pk) == keys::CASE_LIST_PK_VALUE
+                        && k.get(keys::PK).starts_with("CASE#")
+                        && k.get(keys::SK) == keys::CASE_SK
                 })
             })
             .transpose()?;
@@ -216,7 +262,10 @@ impl CaseStore for DynamoStore {
         }
         if let Some(a) = &q.assignee {
             clauses.push("#a = :assignee");
-            req = req.expression_attribute_values(":assignee", s(a.as_ref().map_or("none", |u| u.as_str())));
+            req = req.expression_attribute_values(
+                ":assignee",
+                s(a.as_ref().map_or("none", |u| u.as_str())),
+            );
         }
         let filtered = !clauses.is_empty() || !q.statuses.is_empty();
         if !clauses.is_empty() {
@@ -226,15 +275,24 @@ impl CaseStore for DynamoStore {
         }
         // Status is decided as of now by the domain (an overdue case reads as expired).
         let budget = if filtered { q.limit * 4 } else { q.limit };
-        let out = req.limit(budget as i32).send().await.map_err(crate::query_failed("Query cases", q.cursor.is_some()))?;
+        let out = req
+            .limit(budget as i32)
+            .send()
+            .await
+            .map_err(crate::query_failed("Query cases", q.cursor.is_some()))?;
         let mut raw = out.items.unwrap_or_default();
         let next_cursor = if raw.len() > q.limit {
             raw.truncate(q.limit);
             raw.last().and_then(|l| cursor::encode(&fp, l, &names))
         } else {
-            out.last_evaluated_key.as_ref().and_then(|k| cursor::encode(&fp, k, &names))
+            out.last_evaluated_key
+                .as_ref()
+                .and_then(|k| cursor::encode(&fp, k, &names))
         };
-        let items = raw.into_iter().map(|i| stored(i).map(|s| s.case)).collect::<DeskResult<_>>()?;
+        let items = raw
+            .into_iter()
+            .map(|i| stored(i).map(|s| s.case))
+            .collect::<DeskResult<_>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -257,10 +315,18 @@ impl CaseStore for DynamoStore {
             .send()
             .await
             .map_err(storage("Query due cases"))?;
-        out.items.unwrap_or_default().into_iter().map(stored).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(stored)
+            .collect()
     }
 
-    async fn delete_case(&self, case: &ServiceCase, entry: Option<&ActivityEntry>) -> DeskResult<bool> {
+    async fn delete_case(
+        &self,
+        case: &ServiceCase,
+        entry: Option<&ActivityEntry>,
+    ) -> DeskResult<bool> {
         let delete = build(
             aws_sdk_dynamodb::types::Delete::builder()
                 .table_name(&self.table)
@@ -269,7 +335,10 @@ impl CaseStore for DynamoStore {
                 .condition_expression("attribute_exists(pk)")
                 .build(),
         )?;
-        let mut tx = self.client.transact_write_items().transact_items(TransactWriteItem::builder().delete(delete).build());
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete).build());
         if let Some(item) = self.activity_put(entry)? {
             tx = tx.transact_items(item);
         }
@@ -290,13 +359,28 @@ impl ModuleStore for DynamoStore {
         self.get_entry(keys::MODULES_PK, keys::module_sk(id)).await
     }
     async fn create_module(&self, module: &Module) -> DeskResult<()> {
-        self.put_entry(module, keys::MODULES_PK, keys::module_sk(&module.id), true, "module").await
+        self.put_entry(
+            module,
+            keys::MODULES_PK,
+            keys::module_sk(&module.id),
+            true,
+            "module",
+        )
+        .await
     }
     async fn replace_module(&self, module: &Module) -> DeskResult<()> {
-        self.put_entry(module, keys::MODULES_PK, keys::module_sk(&module.id), false, "module").await
+        self.put_entry(
+            module,
+            keys::MODULES_PK,
+            keys::module_sk(&module.id),
+            false,
+            "module",
+        )
+        .await
     }
     async fn delete_module(&self, id: &str) -> DeskResult<bool> {
-        self.delete_entry(keys::MODULES_PK, keys::module_sk(id)).await
+        self.delete_entry(keys::MODULES_PK, keys::module_sk(id))
+            .await
     }
     async fn list_modules(&self) -> DeskResult<Vec<Module>> {
         self.list_partition(keys::MODULES_PK).await
@@ -305,7 +389,13 @@ impl ModuleStore for DynamoStore {
 
 #[async_trait]
 impl RateLimiter for DynamoStore {
-    async fn allow(&self, key: &str, limit: u32, window_seconds: u32, now: DateTime<Utc>) -> DeskResult<bool> {
+    async fn allow(
+        &self,
+        key: &str,
+        limit: u32,
+        window_seconds: u32,
+        now: DateTime<Utc>,
+    ) -> DeskResult<bool> {
         let window = now.timestamp() - now.timestamp().rem_euclid(i64::from(window_seconds.max(1)));
         let result = self
             .client
@@ -319,12 +409,22 @@ impl RateLimiter for DynamoStore {
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
             // Kept a little past its window, then DynamoDB's TTL removes it.
-            .expression_attribute_values(":ttl", AttributeValue::N((window + i64::from(window_seconds) * 2).to_string()))
+            .expression_attribute_values(
+                ":ttl",
+                AttributeValue::N((window + i64::from(window_seconds) * 2).to_string()),
+            )
             .send()
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => Ok(false),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(storage("UpdateItem rate")(e)),
         }
     }
@@ -333,7 +433,12 @@ impl RateLimiter for DynamoStore {
 impl DynamoStore {
     /// Bulk import of service cases (benchmarks, migrations); no ticket slots or activity.
     pub async fn import_cases(&self, cases: &[StoredCase]) -> DeskResult<()> {
-        self.import_items(cases.iter().map(|c| case_item(&c.case, &c.secret_hash)).collect::<DeskResult<Vec<_>>>()?)
-            .await
+        self.import_items(
+            cases
+                .iter()
+                .map(|c| case_item(&c.case, &c.secret_hash))
+                .collect::<DeskResult<Vec<_>>>()?,
+        )
+        .await
     }
 }

@@ -7,9 +7,10 @@ use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContex
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::operation::{
-    batch_get_item::BatchGetItemInput, batch_write_item::BatchWriteItemInput, delete_item::DeleteItemInput,
-    get_item::GetItemInput, put_item::PutItemInput, query::QueryInput, scan::ScanInput,
-    transact_write_items::TransactWriteItemsInput, update_item::UpdateItemInput,
+    batch_get_item::BatchGetItemInput, batch_write_item::BatchWriteItemInput,
+    delete_item::DeleteItemInput, get_item::GetItemInput, put_item::PutItemInput,
+    query::QueryInput, scan::ScanInput, transact_write_items::TransactWriteItemsInput,
+    update_item::UpdateItemInput,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -22,17 +23,26 @@ pub struct CallCounter {
 impl CallCounter {
     /// Operation names since the last `take`, in order.
     pub fn take(&self) -> Vec<&'static str> {
-        self.calls.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default()
+        self.calls
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
     }
 
     /// Items Query calls evaluated (ScannedCount) since the last call.
     pub fn take_items_read(&self) -> u64 {
-        self.items_read.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default()
+        self.items_read
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
     }
 
     /// Read capacity units reported by Query responses since the last call.
     pub fn take_read_capacity(&self) -> f64 {
-        self.capacity.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default()
+        self.capacity
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
     }
 }
 

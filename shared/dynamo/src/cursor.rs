@@ -39,7 +39,11 @@ pub fn encode(fp: &str, item: &HashMap<String, AttributeValue>, names: &[&str]) 
         let v = item.get(*n)?.as_s().ok()?;
         k.insert((*n).to_string(), v.clone());
     }
-    let json = serde_json::to_vec(&Cursor { f: fp.to_string(), k }).ok()?;
+    let json = serde_json::to_vec(&Cursor {
+        f: fp.to_string(),
+        k,
+    })
+    .ok()?;
     Some(URL_SAFE_NO_PAD.encode(json))
 }
 
@@ -52,7 +56,9 @@ pub fn decode(
     names: &[&str],
     valid: impl Fn(&Keys) -> bool,
 ) -> Result<HashMap<String, AttributeValue>, DeskError> {
-    let bytes = URL_SAFE_NO_PAD.decode(raw.as_bytes()).map_err(|_| DeskError::InvalidCursor)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(raw.as_bytes())
+        .map_err(|_| DeskError::InvalidCursor)?;
     let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| DeskError::InvalidCursor)?;
     if c.f != fp || c.k.len() != names.len() || !names.iter().all(|n| c.k.contains_key(*n)) {
         return Err(DeskError::InvalidCursor);
@@ -62,7 +68,10 @@ pub fn decode(
         return Err(DeskError::InvalidCursor);
     }
     let c = Cursor { f: c.f, k: keys.0 };
-    Ok(c.k.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+    Ok(c.k
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -84,6 +93,8 @@ mod tests {
         assert!(decode("aa", "not-a-cursor!", &["pk"], any).is_err());
         assert!(decode("aa", "e30", &["pk"], any).is_err());
         // Edited key values are refused by the caller's check.
-        assert!(decode("aa", &c, &["pk", "sk"], |k: &Keys| k.get("pk") == "TICKET#2").is_err());
+        assert!(decode("aa", &c, &["pk", "sk"], |k: &Keys| k.get("pk")
+            == "TICKET#2")
+        .is_err());
     }
 }

@@ -12,11 +12,18 @@ use crate::keys;
 use crate::{storage, DynamoStore};
 
 fn condition_failed(e: &aws_sdk_dynamodb::error::SdkError<PutItemError>) -> bool {
-    matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_)))
+    matches!(
+        e.as_service_error(),
+        Some(PutItemError::ConditionalCheckFailedException(_))
+    )
 }
 
 impl DynamoStore {
-    pub(crate) async fn get_entry<T: DeserializeOwned>(&self, pk: &str, sk: String) -> DeskResult<Option<T>> {
+    pub(crate) async fn get_entry<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk: String,
+    ) -> DeskResult<Option<T>> {
         let out = self
             .client
             .get_item()
@@ -39,7 +46,11 @@ impl DynamoStore {
         create: bool,
         what: &'static str,
     ) -> DeskResult<()> {
-        let condition = if create { "attribute_not_exists(pk)" } else { "attribute_exists(pk)" };
+        let condition = if create {
+            "attribute_not_exists(pk)"
+        } else {
+            "attribute_exists(pk)"
+        };
         let result = self
             .client
             .put_item()
@@ -98,31 +109,63 @@ impl DynamoStore {
 #[async_trait]
 impl DirectoryStore for DynamoStore {
     async fn get_user(&self, id: &UserId) -> DeskResult<Option<User>> {
-        self.get_entry(keys::USERS_PK, keys::user_sk(id.as_str())).await
+        self.get_entry(keys::USERS_PK, keys::user_sk(id.as_str()))
+            .await
     }
     async fn create_user(&self, user: &User) -> DeskResult<()> {
-        self.put_entry(user, keys::USERS_PK, keys::user_sk(user.id.as_str()), true, "user").await
+        self.put_entry(
+            user,
+            keys::USERS_PK,
+            keys::user_sk(user.id.as_str()),
+            true,
+            "user",
+        )
+        .await
     }
     async fn replace_user(&self, user: &User) -> DeskResult<()> {
-        self.put_entry(user, keys::USERS_PK, keys::user_sk(user.id.as_str()), false, "user").await
+        self.put_entry(
+            user,
+            keys::USERS_PK,
+            keys::user_sk(user.id.as_str()),
+            false,
+            "user",
+        )
+        .await
     }
     async fn delete_user(&self, id: &UserId) -> DeskResult<bool> {
-        self.delete_entry(keys::USERS_PK, keys::user_sk(id.as_str())).await
+        self.delete_entry(keys::USERS_PK, keys::user_sk(id.as_str()))
+            .await
     }
     async fn list_users(&self) -> DeskResult<Vec<User>> {
         self.list_partition(keys::USERS_PK).await
     }
     async fn get_group(&self, id: &GroupId) -> DeskResult<Option<Group>> {
-        self.get_entry(keys::GROUPS_PK, keys::group_sk(id.as_str())).await
+        self.get_entry(keys::GROUPS_PK, keys::group_sk(id.as_str()))
+            .await
     }
     async fn create_group(&self, group: &Group) -> DeskResult<()> {
-        self.put_entry(group, keys::GROUPS_PK, keys::group_sk(group.id.as_str()), true, "group").await
+        self.put_entry(
+            group,
+            keys::GROUPS_PK,
+            keys::group_sk(group.id.as_str()),
+            true,
+            "group",
+        )
+        .await
     }
     async fn replace_group(&self, group: &Group) -> DeskResult<()> {
-        self.put_entry(group, keys::GROUPS_PK, keys::group_sk(group.id.as_str()), false, "group").await
+        self.put_entry(
+            group,
+            keys::GROUPS_PK,
+            keys::group_sk(group.id.as_str()),
+            false,
+            "group",
+        )
+        .await
     }
     async fn delete_group(&self, id: &GroupId) -> DeskResult<bool> {
-        self.delete_entry(keys::GROUPS_PK, keys::group_sk(id.as_str())).await
+        self.delete_entry(keys::GROUPS_PK, keys::group_sk(id.as_str()))
+            .await
     }
     async fn list_groups(&self) -> DeskResult<Vec<Group>> {
         self.list_partition(keys::GROUPS_PK).await

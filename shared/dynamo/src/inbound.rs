@@ -34,7 +34,10 @@ fn msgid_pk(id: &str) -> String {
 /// A transaction holds at most 100 items; message ids beyond this are not indexed.
 const MAX_INDEXED_IDS: usize = 40;
 
-fn cancelled_at(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>, index: usize) -> bool {
+fn cancelled_at(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
+    index: usize,
+) -> bool {
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
             .cancellation_reasons()
@@ -44,7 +47,11 @@ fn cancelled_at(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>
     }
 }
 
-fn tx_put(table: &str, item: HashMap<String, AttributeValue>, condition: Option<&str>) -> DeskResult<TransactWriteItem> {
+fn tx_put(
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+    condition: Option<&str>,
+) -> DeskResult<TransactWriteItem> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
@@ -76,7 +83,12 @@ impl InboundStore for DynamoStore {
         let out = self
             .client
             .batch_get_item()
-            .request_items(&self.table, keys_and.build().map_err(|e| DeskError::Storage(e.to_string()))?)
+            .request_items(
+                &self.table,
+                keys_and
+                    .build()
+                    .map_err(|e| DeskError::Storage(e.to_string()))?,
+            )
             .send()
             .await
             .map_err(storage("BatchGetItem message ids"))?;
@@ -111,7 +123,10 @@ impl InboundStore for DynamoStore {
             HashMap::from([
                 (keys::PK.to_string(), s(delivery_pk(&message.delivery_id))),
                 (keys::SK.to_string(), s("DELIVERY")),
-                ("ticket".to_string(), AttributeValue::N(message.ticket.get().to_string())),
+                (
+                    "ticket".to_string(),
+                    AttributeValue::N(message.ticket.get().to_string()),
+                ),
                 ("message".to_string(), s(message.id.clone())),
                 ("raw_key".to_string(), s(message.raw_key.clone())),
                 ("at".to_string(), s(now.clone())),
@@ -119,13 +134,23 @@ impl InboundStore for DynamoStore {
             Some("attribute_not_exists(pk)"),
         )?];
         match write {
-            TicketWrite::Create(t) => items.push(tx_put(&self.table, ticket_item(t)?, Some("attribute_not_exists(pk)"))?),
-            TicketWrite::Update { ticket, expected_version } => {
+            TicketWrite::Create(t) => items.push(tx_put(
+                &self.table,
+                ticket_item(t)?,
+                Some("attribute_not_exists(pk)"),
+            )?),
+            TicketWrite::Update {
+                ticket,
+                expected_version,
+            } => {
                 let put = Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(ticket_item(ticket)?))
                     .condition_expression("version = :v")
-                    .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+                    .expression_attribute_values(
+                        ":v",
+                        AttributeValue::N(expected_version.to_string()),
+                    )
                     .build()
                     .map_err(|e| DeskError::Storage(e.to_string()))?;
                 items.push(TransactWriteItem::builder().put(put).build());
@@ -146,7 +171,11 @@ impl InboundStore for DynamoStore {
         }
         items.push(tx_put(
             &self.table,
-            to_item(message, keys::ticket_pk(message.ticket), format!("MSG#{}", message.id))?,
+            to_item(
+                message,
+                keys::ticket_pk(message.ticket),
+                format!("MSG#{}", message.id),
+            )?,
             None,
         )?);
         for entry in activity {
@@ -165,12 +194,21 @@ impl InboundStore for DynamoStore {
                 .key(keys::PK, s(pk))
                 .key(keys::SK, s("MSGID"))
                 .update_expression("SET ticket = if_not_exists(ticket, :n)")
-                .expression_attribute_values(":n", AttributeValue::N(message.ticket.get().to_string()))
+                .expression_attribute_values(
+                    ":n",
+                    AttributeValue::N(message.ticket.get().to_string()),
+                )
                 .build()
                 .map_err(|e| DeskError::Storage(e.to_string()))?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
-        match crate::transact(self.client.transact_write_items().set_transact_items(Some(items))).await {
+        match crate::transact(
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items)),
+        )
+        .await
+        {
             Ok(_) => Ok(Recorded::Stored),
             Err(e) if cancelled_at(&e, 0) => Ok(Recorded::Duplicate),
             Err(e) if cancelled_at(&e, 1) => match write {
@@ -178,14 +216,22 @@ impl InboundStore for DynamoStore {
                     let current = self.get_ticket_version(ticket.number).await?;
                     Err(DeskError::VersionConflict { current })
                 }
-                TicketWrite::Create(_) => Err(DeskError::Storage("ticket number already used".into())),
+                TicketWrite::Create(_) => {
+                    Err(DeskError::Storage("ticket number already used".into()))
+                }
                 TicketWrite::Touch { .. } => Err(DeskError::NotFound { what: "ticket" }),
             },
             Err(e) => Err(storage("TransactWriteItems inbound")(e)),
         }
     }
 
-    async fn quarantine(&self, delivery_id: &str, raw_key: &str, reason: &str, at: DateTime<Utc>) -> DeskResult<Recorded> {
+    async fn quarantine(
+        &self,
+        delivery_id: &str,
+        raw_key: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> DeskResult<Recorded> {
         let result = self
             .client
             .put_item()
@@ -200,7 +246,12 @@ impl InboundStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(Recorded::Stored),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
                 Ok(Recorded::Duplicate)
             }
             Err(e) => Err(storage("PutItem quarantine")(e)),
@@ -218,7 +269,11 @@ impl InboundStore for DynamoStore {
             .send()
             .await
             .map_err(storage("Query messages"))?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 }
 

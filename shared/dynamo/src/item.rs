@@ -9,7 +9,8 @@ use serde::{de::DeserializeOwned, Serialize};
 pub type Item = HashMap<String, AttributeValue>;
 
 pub fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item, DeskError> {
-    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| DeskError::Storage(format!("encode: {e}")))?;
+    let mut item: Item =
+        serde_dynamo::to_item(value).map_err(|e| DeskError::Storage(format!("encode: {e}")))?;
     item.insert(crate::keys::PK.into(), AttributeValue::S(pk));
     item.insert(crate::keys::SK.into(), AttributeValue::S(sk));
     Ok(item)

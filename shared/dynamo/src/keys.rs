@@ -104,14 +104,27 @@ pub fn ticket_index_attributes(t: &Ticket) -> Vec<(&'static str, String)> {
         (BY_CREATED.sk, format!("{created}#{number}")),
         (BY_UPDATED.sk, updated_key(t.number, t.updated_at)),
         // Ties within a priority, status or assignee go by creation time.
-        (BY_PRIORITY.sk, format!("{}#{created}#{number}", t.priority.rank())),
-        (BY_STATUS.sk, format!("{}#{created}#{number}", t.status.rank())),
+        (
+            BY_PRIORITY.sk,
+            format!("{}#{created}#{number}", t.priority.rank()),
+        ),
+        (
+            BY_STATUS.sk,
+            format!("{}#{created}#{number}", t.status.rank()),
+        ),
         (BY_NAME.sk, format!("{}#{number}", fold(&t.name))),
         (
             BY_CUSTOMER.sk,
-            format!("{}|{}#{number}", fold(&t.customer.name), t.customer.email.key()),
+            format!(
+                "{}|{}#{number}",
+                fold(&t.customer.name),
+                t.customer.email.key()
+            ),
         ),
-        (BY_ASSIGNEE.sk, format!("{}#{created}#{number}", Assignee::key_of(&t.assignee))),
+        (
+            BY_ASSIGNEE.sk,
+            format!("{}#{created}#{number}", Assignee::key_of(&t.assignee)),
+        ),
         (STATUS_PK, t.status.as_str().to_string()),
         (ASSIGNEE_PK, Assignee::key_of(&t.assignee)),
         (CUSTOMER_PK, t.customer.email.key()),
@@ -149,13 +162,22 @@ pub fn plan(q: &TicketQuery) -> Plan {
     };
     if q.sort == SortKey::Updated {
         if let Some(a) = &q.assignee {
-            return Plan { by_assignee_key: true, ..base(ASSIGNEE_UPDATED, a.clone()) };
+            return Plan {
+                by_assignee_key: true,
+                ..base(ASSIGNEE_UPDATED, a.clone())
+            };
         }
         if let Some(c) = &q.customer {
-            return Plan { by_customer_key: true, ..base(CUSTOMER_UPDATED, c.clone()) };
+            return Plan {
+                by_customer_key: true,
+                ..base(CUSTOMER_UPDATED, c.clone())
+            };
         }
         if let [s] = q.status.as_slice() {
-            return Plan { by_status_key: true, ..base(STATUS_UPDATED, s.as_str().to_string()) };
+            return Plan {
+                by_status_key: true,
+                ..base(STATUS_UPDATED, s.as_str().to_string())
+            };
         }
     }
     let index = match q.sort {

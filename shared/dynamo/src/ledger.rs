@@ -25,12 +25,19 @@ impl MailLedger for DynamoStore {
             .item(keys::PK, s(mail_pk(id)))
             .item(keys::SK, s("MAIL"))
             .item("state", s("sending"))
-            .item("lease_until", AttributeValue::N((now.timestamp() + lease_seconds).to_string()))
-            .condition_expression("attribute_not_exists(pk) OR (#state = :sending AND lease_until < :now)")
+            .item(
+                "lease_until",
+                AttributeValue::N((now.timestamp() + lease_seconds).to_string()),
+            )
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :sending AND lease_until < :now)",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s("sending"))
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
-            .return_values_on_condition_check_failure(aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .send()
             .await;
         match result {
@@ -42,7 +49,11 @@ impl MailLedger for DynamoStore {
                         .and_then(|i| i.get("state"))
                         .and_then(|v| v.as_s().ok())
                         .is_some_and(|v| v == "sent");
-                    Ok(if sent { Claim::AlreadySent } else { Claim::Busy })
+                    Ok(if sent {
+                        Claim::AlreadySent
+                    } else {
+                        Claim::Busy
+                    })
                 }
                 _ => Err(storage("PutItem mail claim")(e)),
             },
@@ -55,7 +66,9 @@ impl MailLedger for DynamoStore {
             .table_name(&self.table)
             .key(keys::PK, s(mail_pk(id)))
             .key(keys::SK, s("MAIL"))
-            .update_expression("SET #state = :sent, message_id = :mid, sent_at = :at REMOVE lease_until")
+            .update_expression(
+                "SET #state = :sent, message_id = :mid, sent_at = :at REMOVE lease_until",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sent", s("sent"))
             .expression_attribute_values(":mid", s(message_id))

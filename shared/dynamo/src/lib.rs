@@ -1,13 +1,13 @@
 //! DynamoDB adapter for the Service Desk storage ports: one table, keys and
 //! indexes described in `keys.rs` and in the README's key design.
 
+mod cases;
 mod counter;
 mod cursor;
 mod directory;
+mod inbound;
 mod item;
 pub mod keys;
-mod cases;
-mod inbound;
 mod ledger;
 mod rules;
 mod schema;
@@ -27,7 +27,10 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -61,7 +64,9 @@ impl DynamoStore {
     /// Like `from_env`, counting every call with `counter` (tests and benchmarks).
     pub async fn from_env_counted(table: impl Into<String>, counter: CallCounter) -> Self {
         let config = aws_config::load_from_env().await;
-        let dynamo = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(counter).build();
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(counter)
+            .build();
         Self::new(Client::from_conf(dynamo), table)
     }
 }
@@ -72,10 +77,14 @@ impl DynamoStore {
 pub(crate) fn query_failed(
     op: &'static str,
     had_cursor: bool,
-) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::query::QueryError>) -> desk_domain::DeskError {
+) -> impl FnOnce(
+    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::query::QueryError>,
+) -> desk_domain::DeskError {
     move |e| {
         use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-        if had_cursor && e.as_service_error().and_then(|se| se.code()) == Some("ValidationException") {
+        if had_cursor
+            && e.as_service_error().and_then(|se| se.code()) == Some("ValidationException")
+        {
             return desk_domain::DeskError::InvalidCursor;
         }
         storage(op)(e)
@@ -90,7 +99,9 @@ pub(crate) async fn transact(
     request: aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder,
 ) -> Result<
     aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
-    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError>,
+    aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+    >,
 > {
     use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
     const ATTEMPTS: u32 = 8;
@@ -100,8 +111,13 @@ pub(crate) async fn transact(
         let retry = match &result {
             Err(e) => match e.as_service_error() {
                 Some(E::TransactionCanceledException(tc)) => {
-                    let codes: Vec<_> = tc.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
-                    codes.contains(&"TransactionConflict") && !codes.contains(&"ConditionalCheckFailed")
+                    let codes: Vec<_> = tc
+                        .cancellation_reasons()
+                        .iter()
+                        .filter_map(|r| r.code())
+                        .collect();
+                    codes.contains(&"TransactionConflict")
+                        && !codes.contains(&"ConditionalCheckFailed")
                 }
                 Some(E::TransactionInProgressException(_)) => true,
                 _ => false,
@@ -114,6 +130,9 @@ pub(crate) async fn transact(
         }
         // Back off with jitter (the sub-second clock is random enough here).
         let jitter = u64::from(chrono::Utc::now().timestamp_subsec_micros() % 20);
-        tokio::time::sleep(std::time::Duration::from_millis((5u64 << attempt.min(6)) + jitter)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(
+            (5u64 << attempt.min(6)) + jitter,
+        ))
+        .await;
     }
 }

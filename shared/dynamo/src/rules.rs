@@ -27,7 +27,8 @@ impl RuleStore for DynamoStore {
     }
 
     async fn create_rule(&self, rule: &Rule) -> DeskResult<()> {
-        self.put_entry(rule, RULES_PK, rule_sk(&rule.id), true, "rule").await
+        self.put_entry(rule, RULES_PK, rule_sk(&rule.id), true, "rule")
+            .await
     }
 
     async fn replace_rule(&self, rule: &Rule, expected_version: u64) -> DeskResult<()> {
@@ -42,7 +43,12 @@ impl RuleStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
                 let current = self.get_rule(&rule.id).await?.map_or(0, |r| r.version);
                 Err(DeskError::VersionConflict { current })
             }

@@ -60,7 +60,12 @@ pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
             "S" => ScalarAttributeType::S,
             "N" => ScalarAttributeType::N,
             "B" => ScalarAttributeType::B,
-            other => return Err(DeskError::Storage(format!("attribute {}: unknown type {other}", a.name))),
+            other => {
+                return Err(DeskError::Storage(format!(
+                    "attribute {}: unknown type {other}",
+                    a.name
+                )))
+            }
         };
         req = req.attribute_definitions(
             AttributeDefinition::builder()
@@ -75,7 +80,11 @@ pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
             GlobalSecondaryIndex::builder()
                 .index_name(&i.name)
                 .set_key_schema(Some(key_schema(&i.hash, i.range.as_deref())?))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .map_err(|e| DeskError::Storage(e.to_string()))?,
         );

@@ -5,7 +5,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use desk_domain::listing::{Page, TicketQuery};
-use desk_domain::{ActivityEntry, DeskError, DeskResult, Note, PageRequest, Ticket, TicketNumber, TicketStore};
+use desk_domain::{
+    ActivityEntry, DeskError, DeskResult, Note, PageRequest, Ticket, TicketNumber, TicketStore,
+};
 
 use crate::cursor;
 use crate::item::{from_item, s, to_item, Item};
@@ -40,7 +42,9 @@ fn put(table: &str, item: Item, condition: Option<&str>) -> DeskResult<TransactW
 
 /// Whether a transaction was cancelled because its first item's condition failed
 /// (the ticket item, by convention of every transaction here).
-fn first_condition_failed(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> bool {
+fn first_condition_failed(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
+) -> bool {
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
             .cancellation_reasons()
@@ -60,9 +64,12 @@ impl DynamoStore {
         let fp = cursor::fingerprint(&format!("{prefix}{number}"));
         let pk = keys::ticket_pk(number);
         let start = match &page.cursor {
-            Some(c) => Some(cursor::decode(&fp, c, &[keys::PK, keys::SK], |k: &cursor::Keys| {
-                k.get(keys::PK) == pk && k.get(keys::SK).starts_with(prefix)
-            })?),
+            Some(c) => Some(cursor::decode(
+                &fp,
+                c,
+                &[keys::PK, keys::SK],
+                |k: &cursor::Keys| k.get(keys::PK) == pk && k.get(keys::SK).starts_with(prefix),
+            )?),
             None => None,
         };
         let out = self
@@ -80,7 +87,12 @@ impl DynamoStore {
         let next_cursor = out
             .last_evaluated_key()
             .and_then(|k| cursor::encode(&fp, k, &[keys::PK, keys::SK]));
-        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<DeskResult<_>>()?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<DeskResult<_>>()?;
         Ok(Page { items, next_cursor })
     }
 }
@@ -94,7 +106,11 @@ struct Filter {
 
 impl Filter {
     fn new() -> Self {
-        Self { clauses: vec![], values: vec![], names: vec![] }
+        Self {
+            clauses: vec![],
+            values: vec![],
+            names: vec![],
+        }
     }
 
     fn value(&mut self, v: String) -> String {
@@ -108,7 +124,8 @@ impl Filter {
         if !placeholders.is_empty() {
             let alias = format!("#{attr}");
             self.names.push((alias.clone(), attr.to_string()));
-            self.clauses.push(format!("{alias} IN ({})", placeholders.join(", ")));
+            self.clauses
+                .push(format!("{alias} IN ({})", placeholders.join(", ")));
         }
     }
 
@@ -134,9 +151,15 @@ impl Filter {
             }
         }
         if !plan.by_status_key {
-            f.any_of(keys::STATUS_PK, q.status.iter().map(|s| s.as_str().to_string()));
+            f.any_of(
+                keys::STATUS_PK,
+                q.status.iter().map(|s| s.as_str().to_string()),
+            );
         }
-        f.any_of("priority", q.priority.iter().map(|p| p.as_str().to_string()));
+        f.any_of(
+            "priority",
+            q.priority.iter().map(|p| p.as_str().to_string()),
+        );
         if let Some(c) = &q.customer {
             if !plan.by_customer_key {
                 f.any_of(keys::CUSTOMER_PK, [c.clone()]);
@@ -155,7 +178,16 @@ impl Filter {
 fn query_fingerprint(q: &TicketQuery, plan: &Plan) -> String {
     cursor::fingerprint(&format!(
         "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        plan.index.name, plan.partition, plan.forward, q.scope, q.status, q.priority, q.assignee, q.tags, q.customer, q.terms
+        plan.index.name,
+        plan.partition,
+        plan.forward,
+        q.scope,
+        q.status,
+        q.priority,
+        q.assignee,
+        q.tags,
+        q.customer,
+        q.terms
     ))
 }
 
@@ -169,7 +201,10 @@ impl TicketStore for DynamoStore {
             .key(keys::PK, s(keys::COUNTER_PK))
             .key(keys::SK, s(keys::TICKET_SK))
             .update_expression("SET n = if_not_exists(n, :start) + :one")
-            .expression_attribute_values(":start", AttributeValue::N((TicketNumber::FIRST - 1).to_string()))
+            .expression_attribute_values(
+                ":start",
+                AttributeValue::N((TicketNumber::FIRST - 1).to_string()),
+            )
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .return_values(ReturnValue::UpdatedNew)
             .send()
@@ -188,7 +223,11 @@ impl TicketStore for DynamoStore {
         crate::transact(
             self.client
                 .transact_write_items()
-                .transact_items(put(&self.table, ticket_item(ticket)?, Some("attribute_not_exists(pk)"))?)
+                .transact_items(put(
+                    &self.table,
+                    ticket_item(ticket)?,
+                    Some("attribute_not_exists(pk)"),
+                )?)
                 .transact_items(put(&self.table, activity_item(created)?, None)?),
         )
         .await
@@ -210,13 +249,21 @@ impl TicketStore for DynamoStore {
         out.item.map(from_item).transpose()
     }
 
-    async fn update_ticket(&self, ticket: &Ticket, expected_version: u64, entry: &ActivityEntry) -> DeskResult<()> {
+    async fn update_ticket(
+        &self,
+        ticket: &Ticket,
+        expected_version: u64,
+        entry: &ActivityEntry,
+    ) -> DeskResult<()> {
         let put_item = Put::builder()
             .table_name(&self.table)
             .set_item(Some(ticket_item(ticket)?))
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string()))
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            )
             .build()
             .map_err(|e| DeskError::Storage(e.to_string()))?;
         let result = crate::transact(
@@ -239,7 +286,12 @@ impl TicketStore for DynamoStore {
         }
     }
 
-    async fn add_note(&self, note: &Note, entry: &ActivityEntry, touched_at: DateTime<Utc>) -> DeskResult<()> {
+    async fn add_note(
+        &self,
+        note: &Note,
+        entry: &ActivityEntry,
+        touched_at: DateTime<Utc>,
+    ) -> DeskResult<()> {
         let touch = Update::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::ticket_pk(note.ticket)))
@@ -254,7 +306,11 @@ impl TicketStore for DynamoStore {
             self.client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().update(touch).build())
-                .transact_items(put(&self.table, to_item(note, keys::ticket_pk(note.ticket), keys::note_sk(&note.id))?, None)?)
+                .transact_items(put(
+                    &self.table,
+                    to_item(note, keys::ticket_pk(note.ticket), keys::note_sk(&note.id))?,
+                    None,
+                )?)
                 .transact_items(put(&self.table, activity_item(entry)?, None)?),
         )
         .await;
@@ -269,7 +325,11 @@ impl TicketStore for DynamoStore {
         self.query_children(number, "NOTE#", page).await
     }
 
-    async fn list_activity(&self, number: TicketNumber, page: &PageRequest) -> DeskResult<Page<ActivityEntry>> {
+    async fn list_activity(
+        &self,
+        number: TicketNumber,
+        page: &PageRequest,
+    ) -> DeskResult<Page<ActivityEntry>> {
         self.query_children(number, "ACT#", page).await
     }
 
@@ -290,12 +350,18 @@ impl TicketStore for DynamoStore {
         let key_names = [keys::PK, keys::SK, plan.index.pk, plan.index.sk];
         let start = match &q.cursor {
             Some(c) => Some(cursor::decode(&fp, c, &key_names, |k: &cursor::Keys| {
-                k.get(plan.index.pk) == plan.partition && k.get(keys::PK).starts_with("TICKET#") && k.get(keys::SK) == keys::TICKET_SK
+                k.get(plan.index.pk) == plan.partition
+                    && k.get(keys::PK).starts_with("TICKET#")
+                    && k.get(keys::SK) == keys::TICKET_SK
             })?),
             None => None,
         };
         let filter = Filter::build(q, &plan);
-        let budget = if filter.clauses.is_empty() { q.limit } else { q.limit * FILTER_READ_FACTOR };
+        let budget = if filter.clauses.is_empty() {
+            q.limit
+        } else {
+            q.limit * FILTER_READ_FACTOR
+        };
         let mut request = self
             .client
             .query()
@@ -318,7 +384,10 @@ impl TicketStore for DynamoStore {
                 request = request.expression_attribute_values(p, v);
             }
         }
-        let out = request.send().await.map_err(crate::query_failed("Query list", q.cursor.is_some()))?;
+        let out = request
+            .send()
+            .await
+            .map_err(crate::query_failed("Query list", q.cursor.is_some()))?;
         tracing::debug!(
             index = plan.index.name,
             evaluated = out.scanned_count(),
@@ -330,13 +399,17 @@ impl TicketStore for DynamoStore {
         let next_cursor = if raw.len() > q.limit {
             // More matched than the page holds: resume right after the last one shown.
             raw.truncate(q.limit);
-            raw.last().and_then(|last| cursor::encode(&fp, last, &key_names))
+            raw.last()
+                .and_then(|last| cursor::encode(&fp, last, &key_names))
         } else {
             out.last_evaluated_key
                 .as_ref()
                 .and_then(|k| cursor::encode(&fp, k, &key_names))
         };
-        let items = raw.into_iter().map(from_item).collect::<DeskResult<Vec<Ticket>>>()?;
+        let items = raw
+            .into_iter()
+            .map(from_item)
+            .collect::<DeskResult<Vec<Ticket>>>()?;
         Ok(Page { items, next_cursor })
     }
 }
@@ -344,7 +417,13 @@ impl TicketStore for DynamoStore {
 impl DynamoStore {
     /// Bulk import of existing tickets (migrations, benchmarks). No activity written.
     pub async fn import_tickets(&self, tickets: &[Ticket]) -> DeskResult<()> {
-        self.import_items(tickets.iter().map(ticket_item).collect::<DeskResult<Vec<_>>>()?).await
+        self.import_items(
+            tickets
+                .iter()
+                .map(ticket_item)
+                .collect::<DeskResult<Vec<_>>>()?,
+        )
+        .await
     }
 
     /// Bulk import of items: BatchWriteItem in batches of 25, retrying unprocessed

@@ -16,8 +16,8 @@ use desk_domain::outbound::OutgoingMail;
 use desk_domain::rules::{CompiledRules, Evaluation};
 use desk_domain::ticket::{Assignee, Customer, Ticket};
 use desk_domain::{
-    ActivityEntry, ActivityKind, Actor, Desk, DeskError, DeskResult, EmailAddress, Priority, Source, Status, Tag,
-    Tags, TicketNumber,
+    ActivityEntry, ActivityKind, Actor, Desk, DeskError, DeskResult, EmailAddress, Priority,
+    Source, Status, Tag, Tags, TicketNumber,
 };
 use desk_mail::thread::{rule_input, signals};
 use desk_mail::{parse, Limits, ParsedMail, ReplyToken};
@@ -72,8 +72,22 @@ fn excerpt(text: &str) -> String {
 }
 
 impl Ingest {
-    pub fn new(desk: Desk, inbound: Arc<dyn InboundStore>, token: ReplyToken, desk_domains: Vec<String>, own_addresses: Vec<String>) -> Self {
-        Self { desk, inbound, token, desk_domains, own_addresses, limits: Limits::default(), rules: Mutex::new(None) }
+    pub fn new(
+        desk: Desk,
+        inbound: Arc<dyn InboundStore>,
+        token: ReplyToken,
+        desk_domains: Vec<String>,
+        own_addresses: Vec<String>,
+    ) -> Self {
+        Self {
+            desk,
+            inbound,
+            token,
+            desk_domains,
+            own_addresses,
+            limits: Limits::default(),
+            rules: Mutex::new(None),
+        }
     }
 
     async fn compiled_rules(&self) -> DeskResult<Arc<CompiledRules>> {
@@ -108,7 +122,11 @@ impl Ingest {
             }
         }
         if let Some(n) = s.subject_tag {
-            let sender = mail.from.as_ref().map(|f| f.address.to_ascii_lowercase()).unwrap_or_default();
+            let sender = mail
+                .from
+                .as_ref()
+                .map(|f| f.address.to_ascii_lowercase())
+                .unwrap_or_default();
             if let Some(t) = self.desk.tickets.get_ticket(n).await? {
                 // A subject tag alone is easy to copy: only the customer may use it.
                 if t.customer.email.key() == sender {
@@ -119,7 +137,12 @@ impl Ingest {
         Ok(None)
     }
 
-    fn message(&self, mail: &ParsedMail, delivery: &Delivery, ticket: TicketNumber) -> InboundMessage {
+    fn message(
+        &self,
+        mail: &ParsedMail,
+        delivery: &Delivery,
+        ticket: TicketNumber,
+    ) -> InboundMessage {
         let now = self.desk.clock.now();
         InboundMessage {
             id: desk_domain::activity::time_ordered_id(now),
@@ -127,8 +150,16 @@ impl Ingest {
             delivery_id: delivery.id.clone(),
             raw_key: delivery.raw_key.clone(),
             rfc_message_id: mail.message_id.clone(),
-            from_name: mail.from.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
-            from: mail.from.as_ref().map(|f| f.address.clone()).unwrap_or_default(),
+            from_name: mail
+                .from
+                .as_ref()
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            from: mail
+                .from
+                .as_ref()
+                .map(|f| f.address.clone())
+                .unwrap_or_default(),
             to: mail.to.iter().map(|m| m.address.clone()).collect(),
             cc: mail.cc.iter().map(|m| m.address.clone()).collect(),
             subject: mail.subject.clone(),
@@ -157,7 +188,9 @@ impl Ingest {
         ActivityEntry::new(
             message.ticket,
             message.received_at,
-            Actor::Sender { address: message.from.clone() },
+            Actor::Sender {
+                address: message.from.clone(),
+            },
             ActivityKind::EmailReceived {
                 message_id: message.id.clone(),
                 from: message.from.clone(),
@@ -174,10 +207,16 @@ impl Ingest {
         let mail = parse(raw, &self.limits, &self.own_addresses);
         let now = self.desk.clock.now();
         if mail.verdicts.virus {
-            return Ok(match self.inbound.quarantine(&delivery.id, &delivery.raw_key, "virus", now).await? {
-                Recorded::Stored => Outcome::Quarantined,
-                Recorded::Duplicate => Outcome::Duplicate,
-            });
+            return Ok(
+                match self
+                    .inbound
+                    .quarantine(&delivery.id, &delivery.raw_key, "virus", now)
+                    .await?
+                {
+                    Recorded::Stored => Outcome::Quarantined,
+                    Recorded::Duplicate => Outcome::Duplicate,
+                },
+            );
         }
         let mut ids: Vec<String> = mail.message_id.iter().cloned().collect();
         ids.retain(|i| !i.is_empty());
@@ -190,16 +229,30 @@ impl Ingest {
                 None => return self.record_new(&mail, delivery, &ids).await,
             }
         }
-        Err(DeskError::Conflict { code: "busy", message: "the ticket kept changing; retry".into() })
+        Err(DeskError::Conflict {
+            code: "busy",
+            message: "the ticket kept changing; retry".into(),
+        })
     }
 
-    async fn record_reply(&self, mail: &ParsedMail, delivery: &Delivery, ticket: Ticket, ids: &[String]) -> DeskResult<Outcome> {
+    async fn record_reply(
+        &self,
+        mail: &ParsedMail,
+        delivery: &Delivery,
+        ticket: Ticket,
+        ids: &[String],
+    ) -> DeskResult<Outcome> {
         let message = self.message(mail, delivery, ticket.number);
         let mut entries = vec![self.received_entry(&message)];
-        let from_customer = mail.from.as_ref().is_some_and(|f| f.address.eq_ignore_ascii_case(ticket.customer.email.as_str()));
+        let from_customer = mail.from.as_ref().is_some_and(|f| {
+            f.address
+                .eq_ignore_ascii_case(ticket.customer.email.as_str())
+        });
         // A person's answer reopens a closed ticket and moves a waiting one to open;
         // robots (out-of-office…) never change the status.
-        let reopen = mail.automation.is_none() && matches!(ticket.status, Status::Waiting | Status::Closed) && from_customer;
+        let reopen = mail.automation.is_none()
+            && matches!(ticket.status, Status::Waiting | Status::Closed)
+            && from_customer;
         let write = if reopen {
             let mut next = ticket.clone();
             next.status = Status::Open;
@@ -209,7 +262,9 @@ impl Ingest {
             entries.push(ActivityEntry::new(
                 ticket.number,
                 message.received_at + chrono::Duration::microseconds(1),
-                Actor::Sender { address: message.from.clone() },
+                Actor::Sender {
+                    address: message.from.clone(),
+                },
                 ActivityKind::FieldsChanged {
                     changes: vec![desk_domain::ticket::FieldChange {
                         field: "status".into(),
@@ -218,17 +273,30 @@ impl Ingest {
                     }],
                 },
             ));
-            TicketWrite::Update { ticket: next, expected_version: ticket.version }
+            TicketWrite::Update {
+                ticket: next,
+                expected_version: ticket.version,
+            }
         } else {
-            TicketWrite::Touch { number: ticket.number, at: message.received_at }
+            TicketWrite::Touch {
+                number: ticket.number,
+                at: message.received_at,
+            }
         };
-        Ok(match self.inbound.record(&message, &write, &entries, ids).await? {
-            Recorded::Stored => Outcome::Reply(ticket.number),
-            Recorded::Duplicate => Outcome::Duplicate,
-        })
+        Ok(
+            match self.inbound.record(&message, &write, &entries, ids).await? {
+                Recorded::Stored => Outcome::Reply(ticket.number),
+                Recorded::Duplicate => Outcome::Duplicate,
+            },
+        )
     }
 
-    async fn record_new(&self, mail: &ParsedMail, delivery: &Delivery, ids: &[String]) -> DeskResult<Outcome> {
+    async fn record_new(
+        &self,
+        mail: &ParsedMail,
+        delivery: &Delivery,
+        ids: &[String],
+    ) -> DeskResult<Outcome> {
         let evaluation = match rule_input(mail) {
             Some(input) => Some(self.compiled_rules().await?.evaluate(&input)),
             None => None,
@@ -240,20 +308,41 @@ impl Ingest {
         // Created, then the email, then the rule: a microsecond apart, so they sort so.
         let created_at = message.received_at - chrono::Duration::microseconds(1);
         let mut entries = vec![
-            ActivityEntry::new(number, created_at, Actor::Sender { address: message.from.clone() }, ActivityKind::TicketCreated {
-                source: delivery.source,
-            }),
+            ActivityEntry::new(
+                number,
+                created_at,
+                Actor::Sender {
+                    address: message.from.clone(),
+                },
+                ActivityKind::TicketCreated {
+                    source: delivery.source,
+                },
+            ),
             self.received_entry(&message),
         ];
         if let Some(e) = &evaluation {
             let at = message.received_at + chrono::Duration::microseconds(1);
-            entries.push(ActivityEntry::new(number, at, Actor::System, ActivityKind::RuleApplied {
-                rule_id: e.rule_id.clone(),
-                rule_name: e.rule_name.clone(),
-                summary: e.summary(),
-            }));
+            entries.push(ActivityEntry::new(
+                number,
+                at,
+                Actor::System,
+                ActivityKind::RuleApplied {
+                    rule_id: e.rule_id.clone(),
+                    rule_name: e.rule_name.clone(),
+                    summary: e.summary(),
+                },
+            ));
         }
-        match self.inbound.record(&message, &TicketWrite::Create(ticket.clone()), &entries, ids).await? {
+        match self
+            .inbound
+            .record(
+                &message,
+                &TicketWrite::Create(ticket.clone()),
+                &entries,
+                ids,
+            )
+            .await?
+        {
             Recorded::Duplicate => Ok(Outcome::Duplicate),
             Recorded::Stored => {
                 if let Some(e) = &evaluation {
@@ -278,20 +367,37 @@ impl Ingest {
             .from
             .as_ref()
             .and_then(|f| EmailAddress::parse(&f.address).ok())
-            .or_else(|| mail.reply_to.as_ref().and_then(|r| EmailAddress::parse(&r.address).ok()))
+            .or_else(|| {
+                mail.reply_to
+                    .as_ref()
+                    .and_then(|r| EmailAddress::parse(&r.address).ok())
+            })
             .map_or_else(|| EmailAddress::parse("unknown@sender.invalid"), Ok)?;
-        let name: String = mail.subject.trim().chars().take(desk_domain::limits::NAME).collect();
+        let name: String = mail
+            .subject
+            .trim()
+            .chars()
+            .take(desk_domain::limits::NAME)
+            .collect();
         let description: String = mail.text.chars().take(1_000).collect();
         let mut ticket = Ticket {
             number,
-            name: if name.is_empty() { "(no subject)".into() } else { name },
+            name: if name.is_empty() {
+                "(no subject)".into()
+            } else {
+                name
+            },
             description,
             status: Status::Open,
             priority: Priority::Medium,
             assignee: None,
             tags: Tags::default(),
             customer: Customer {
-                name: mail.from.as_ref().map(|f| f.name.chars().take(200).collect()).unwrap_or_default(),
+                name: mail
+                    .from
+                    .as_ref()
+                    .map(|f| f.name.chars().take(200).collect())
+                    .unwrap_or_default(),
                 email,
                 phone: String::new(),
             },
@@ -313,7 +419,10 @@ impl Ingest {
                 ticket.priority = p;
             }
             ticket.assignee = a.assignee.clone();
-            ticket.tags = ticket.tags.edited(&a.add_tags, &[]).unwrap_or(ticket.tags.clone());
+            ticket.tags = ticket
+                .tags
+                .edited(&a.add_tags, &[])
+                .unwrap_or(ticket.tags.clone());
         }
         if mail.verdicts.spam {
             if let Ok(tag) = Tag::parse("spam") {
@@ -332,14 +441,23 @@ impl Ingest {
                 _ => vec![],
             },
             Some(Assignee::Group(g)) => match self.desk.directory.list_users().await {
-                Ok(users) => users.into_iter().filter(|u| u.active && u.groups.contains(g)).map(|u| u.email).collect(),
+                Ok(users) => users
+                    .into_iter()
+                    .filter(|u| u.active && u.groups.contains(g))
+                    .map(|u| u.email)
+                    .collect(),
                 Err(_) => vec![],
             },
             None => vec![],
         };
         let now = self.desk.clock.now();
         for to in recipients {
-            match self.desk.limiter.allow(&format!("auto:{}", to.key()), AUTO_MAIL_PER_HOUR, 3600, now).await {
+            match self
+                .desk
+                .limiter
+                .allow(&format!("auto:{}", to.key()), AUTO_MAIL_PER_HOUR, 3600, now)
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(to = %to, "automatic mail limit reached; notification dropped");

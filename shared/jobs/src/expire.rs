@@ -7,6 +7,11 @@ use desk_domain::{Desk, DeskResult};
 pub async fn run(desk: &Desk) -> DeskResult<ExpiryReport> {
     let now = desk.clock.now();
     let report = desk.expire_due(now).await?;
-    tracing::info!(due = report.due, expired = report.expired, lost_races = report.lost_races, "expiry run");
+    tracing::info!(
+        due = report.due,
+        expired = report.expired,
+        lost_races = report.lost_races,
+        "expiry run"
+    );
     Ok(report)
 }

@@ -29,15 +29,27 @@ pub fn objects(body: &str) -> Result<Vec<StoredObject>, String> {
     if v.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(vec![]);
     }
-    let records = v.get("Records").and_then(Value::as_array).ok_or("no Records")?;
+    let records = v
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or("no Records")?;
     records
         .iter()
         .map(|r| {
-            let bucket = r.pointer("/s3/bucket/name").and_then(Value::as_str).ok_or("no bucket")?;
-            let key = r.pointer("/s3/object/key").and_then(Value::as_str).ok_or("no key")?;
+            let bucket = r
+                .pointer("/s3/bucket/name")
+                .and_then(Value::as_str)
+                .ok_or("no bucket")?;
+            let key = r
+                .pointer("/s3/object/key")
+                .and_then(Value::as_str)
+                .ok_or("no key")?;
             let key = key.replace('+', " ");
             let key = percent_decode(&key);
-            Ok(StoredObject { bucket: bucket.to_string(), key })
+            Ok(StoredObject {
+                bucket: bucket.to_string(),
+                key,
+            })
         })
         .collect()
 }
@@ -65,7 +77,11 @@ impl Inbound {
     async fn one(&self, body: &str) -> Result<Vec<Outcome>, String> {
         let mut outcomes = Vec::new();
         for o in objects(body)? {
-            let raw = self.raw.get(&o.bucket, &o.key).await.map_err(|e| e.to_string())?;
+            let raw = self
+                .raw
+                .get(&o.bucket, &o.key)
+                .await
+                .map_err(|e| e.to_string())?;
             // SES names the object by its message id: the delivery's identity.
             let delivery = Delivery {
                 id: o.key.rsplit('/').next().unwrap_or(&o.key).to_string(),
@@ -73,7 +89,11 @@ impl Inbound {
                 envelope: vec![],
                 source: Source::Email,
             };
-            let outcome = self.ingest.ingest(&delivery, &raw).await.map_err(|e: DeskError| e.to_string())?;
+            let outcome = self
+                .ingest
+                .ingest(&delivery, &raw)
+                .await
+                .map_err(|e: DeskError| e.to_string())?;
             tracing::info!(delivery = %delivery.id, outcome = ?outcome, "ingested");
             outcomes.push(outcome);
         }
@@ -101,8 +121,15 @@ mod tests {
 
     #[test]
     fn reads_s3_events_and_the_test_event() {
-        let body = r#"{"Records":[{"s3":{"bucket":{"name":"in"},"object":{"key":"inbound/a%2Bb+c"}}}]}"#;
-        assert_eq!(objects(body).unwrap(), [StoredObject { bucket: "in".into(), key: "inbound/a+b c".into() }]);
+        let body =
+            r#"{"Records":[{"s3":{"bucket":{"name":"in"},"object":{"key":"inbound/a%2Bb+c"}}}]}"#;
+        assert_eq!(
+            objects(body).unwrap(),
+            [StoredObject {
+                bucket: "in".into(),
+                key: "inbound/a+b c".into()
+            }]
+        );
         assert!(objects(r#"{"Event":"s3:TestEvent"}"#).unwrap().is_empty());
         assert!(objects("garbage").is_err());
         assert!(objects(r#"{"Records":[{}]}"#).is_err());

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use desk_domain::outbound::{Claim, MailLedger, MailTransport, OutgoingMail};
-use desk_domain::{ActivityEntry, ActivityKind, Actor, Clock, DeskError, EmailAddress, TicketStore};
+use desk_domain::{
+    ActivityEntry, ActivityKind, Actor, Clock, DeskError, EmailAddress, TicketStore,
+};
 
 /// How long a claim protects a mail being sent from a second sender.
 pub const LEASE_SECONDS: i64 = 120;
@@ -51,7 +53,11 @@ impl Mailer {
             // The claim's lease runs out, so the retry can send it.
             Err(e) => return Outcome::Retry(e.to_string()),
         };
-        if let Err(e) = self.ledger.mark_sent(&mail.id, &message_id, self.clock.now()).await {
+        if let Err(e) = self
+            .ledger
+            .mark_sent(&mail.id, &message_id, self.clock.now())
+            .await
+        {
             // Sent but not recorded: report success anyway; a redelivery within the
             // lease is refused, and this is logged for the rare one after it.
             tracing::error!(mail_id = %mail.id, error = %e, "mail sent but not recorded");

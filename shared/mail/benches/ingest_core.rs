@@ -15,7 +15,12 @@ use desk_mail::{parse, Limits, ReplyToken};
 fn corpus() -> Vec<Vec<u8>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mail");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files.iter().filter_map(|p| std::fs::read(p).ok()).collect()
@@ -74,7 +79,10 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    let parsed: Vec<_> = mails.iter().map(|m| parse(m, &Limits::default(), &own)).collect();
+    let parsed: Vec<_> = mails
+        .iter()
+        .map(|m| parse(m, &Limits::default(), &own))
+        .collect();
     group.bench_function("200 rules only", |b| {
         b.iter(|| {
             for p in &parsed {

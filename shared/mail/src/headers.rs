@@ -7,7 +7,9 @@ use base64::Engine;
 
 /// The raw bytes of header `name` (unfolded), from the header block of `raw`.
 pub fn raw_header(raw: &[u8], name: &str) -> Option<Vec<u8>> {
-    let end = find(raw, b"\r\n\r\n").or_else(|| find(raw, b"\n\n")).unwrap_or(raw.len());
+    let end = find(raw, b"\r\n\r\n")
+        .or_else(|| find(raw, b"\n\n"))
+        .unwrap_or(raw.len());
     let block = &raw[..end];
     let mut out: Option<Vec<u8>> = None;
     for line in block.split(|b| *b == b'\n') {
@@ -32,7 +34,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn decode_charset(label: &str, bytes: &[u8]) -> String {
-    let enc = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::WINDOWS_1252);
+    let enc =
+        encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::WINDOWS_1252);
     enc.decode(bytes).0.into_owned()
 }
 
@@ -79,7 +82,12 @@ pub fn decode_value(raw: &[u8]) -> String {
             let (charset, r) = word.split_once('?')?;
             let (enc, r) = r.split_once('?')?;
             let end = r.find("?=")?;
-            Some((charset.split('*').next().unwrap_or(charset).to_string(), enc.to_ascii_uppercase(), &r[..end], start + 2 + charset.len() + 1 + enc.len() + 1 + end + 2))
+            Some((
+                charset.split('*').next().unwrap_or(charset).to_string(),
+                enc.to_ascii_uppercase(),
+                &r[..end],
+                start + 2 + charset.len() + 1 + enc.len() + 1 + end + 2,
+            ))
         })();
         let Some((charset, enc, payload, consumed)) = parsed else {
             gap.push_str(&rest[..start + 2]);
@@ -89,11 +97,19 @@ pub fn decode_value(raw: &[u8]) -> String {
         let before = format!("{gap}{}", &rest[..start]);
         gap.clear();
         let bytes = match enc.as_str() {
-            "B" => STANDARD.decode(payload.trim_end_matches('=').to_string() + &"=".repeat((4 - payload.trim_end_matches('=').len() % 4) % 4)).unwrap_or_default(),
+            "B" => STANDARD
+                .decode(
+                    payload.trim_end_matches('=').to_string()
+                        + &"=".repeat((4 - payload.trim_end_matches('=').len() % 4) % 4),
+                )
+                .unwrap_or_default(),
             _ => q_decode(payload),
         };
         // White space between two encoded words is dropped (RFC 2047 §6.2).
-        let joins = pending.as_ref().is_some_and(|(c, _)| c.eq_ignore_ascii_case(&charset)) && before.trim().is_empty();
+        let joins = pending
+            .as_ref()
+            .is_some_and(|(c, _)| c.eq_ignore_ascii_case(&charset))
+            && before.trim().is_empty();
         if joins {
             if let Some((_, b)) = pending.as_mut() {
                 b.extend_from_slice(&bytes);
@@ -122,11 +138,16 @@ mod tests {
     #[test]
     fn joins_split_multibyte_words_and_reads_8bit_as_windows_1252() {
         assert_eq!(
-            decode_value(b" =?UTF-8?B?w5xiZXJ3ZWlzdW5nIGbD?=\r\n =?UTF-8?B?vHIgTcOkcnogZXJoYWx0ZW4/?="),
+            decode_value(
+                b" =?UTF-8?B?w5xiZXJ3ZWlzdW5nIGbD?=\r\n =?UTF-8?B?vHIgTcOkcnogZXJoYWx0ZW4/?="
+            ),
             "Überweisung für März erhalten?"
         );
         assert_eq!(decode_value(b" R\xe9servation salle"), "Réservation salle");
-        assert_eq!(decode_value(b"=?ISO-8859-1?Q?Caf=E9_cr=E8me?= ok"), "Café crème ok");
+        assert_eq!(
+            decode_value(b"=?ISO-8859-1?Q?Caf=E9_cr=E8me?= ok"),
+            "Café crème ok"
+        );
         assert_eq!(decode_value(b"Plain subject"), "Plain subject");
         assert_eq!(decode_value(b"a =?bogus"), "a =?bogus");
     }

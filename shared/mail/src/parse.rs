@@ -19,7 +19,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_text_chars: 100_000, max_html_chars: 200_000, max_subject_chars: 998 }
+        Self {
+            max_text_chars: 100_000,
+            max_html_chars: 200_000,
+            max_subject_chars: 998,
+        }
     }
 }
 
@@ -100,7 +104,10 @@ fn mailboxes(addr: Option<&Address<'_>>) -> Vec<Mailbox> {
                 Some((l, d)) => format!("{l}@{}", d.to_lowercase()),
                 None => address.to_string(),
             };
-            Some(Mailbox { name: a.name().unwrap_or("").trim().to_string(), address })
+            Some(Mailbox {
+                name: a.name().unwrap_or("").trim().to_string(),
+                address,
+            })
         })
         .collect()
 }
@@ -108,7 +115,10 @@ fn mailboxes(addr: Option<&Address<'_>>) -> Vec<Mailbox> {
 fn ids(v: &HeaderValue<'_>) -> Vec<String> {
     match v {
         HeaderValue::Text(t) => vec![t.trim_matches(|c| c == '<' || c == '>').to_string()],
-        HeaderValue::TextList(l) => l.iter().map(|t| t.trim_matches(|c| c == '<' || c == '>').to_string()).collect(),
+        HeaderValue::TextList(l) => l
+            .iter()
+            .map(|t| t.trim_matches(|c| c == '<' || c == '>').to_string())
+            .collect(),
         _ => vec![],
     }
     .into_iter()
@@ -127,19 +137,27 @@ fn cut(s: &str, max: usize, truncated: &mut bool) -> String {
 }
 
 fn verdicts(headers: &[(String, String)]) -> Verdicts {
-    let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim().to_ascii_uppercase());
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.trim().to_ascii_uppercase())
+    };
     let mut v = Verdicts {
         spam: get("X-SES-Spam-Verdict").is_some_and(|x| x == "FAIL"),
         virus: get("X-SES-Virus-Verdict").is_some_and(|x| x == "FAIL"),
         ..Default::default()
     };
-    if let Some(auth) = headers
-        .iter()
-        .find(|(k, v)| k.eq_ignore_ascii_case("Authentication-Results") && v.to_ascii_lowercase().contains("amazonses.com"))
-    {
+    if let Some(auth) = headers.iter().find(|(k, v)| {
+        k.eq_ignore_ascii_case("Authentication-Results")
+            && v.to_ascii_lowercase().contains("amazonses.com")
+    }) {
         for part in auth.1.split(';') {
             let part = part.trim().to_ascii_lowercase();
-            let value = |p: &str| part.strip_prefix(p).map(|r| r.split_whitespace().next().unwrap_or("").to_string());
+            let value = |p: &str| {
+                part.strip_prefix(p)
+                    .map(|r| r.split_whitespace().next().unwrap_or("").to_string())
+            };
             if let Some(x) = value("spf=") {
                 v.spf = Some(x);
             } else if let Some(x) = value("dkim=") {
@@ -160,10 +178,17 @@ fn failed_recipients(status: &str) -> Vec<String> {
         let mut recipient = None;
         let mut failed = false;
         for line in block.lines() {
-            let Some((k, v)) = line.split_once(':') else { continue };
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
             match k.trim().to_ascii_lowercase().as_str() {
                 "final-recipient" | "original-recipient" if recipient.is_none() => {
-                    let addr = v.rsplit(';').next().unwrap_or("").trim().trim_matches(|c| c == '<' || c == '>');
+                    let addr = v
+                        .rsplit(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .trim_matches(|c| c == '<' || c == '>');
                     if addr.contains('@') {
                         recipient = Some(addr.to_lowercase());
                     }
@@ -184,7 +209,9 @@ fn failed_recipients(status: &str) -> Vec<String> {
 fn header_in(text: &str, name: &str) -> Option<String> {
     text.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
     })
 }
 
@@ -202,7 +229,11 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
             cc: vec![],
             subject: String::new(),
             date: None,
-            text: cut(&String::from_utf8_lossy(raw), limits.max_text_chars, &mut truncated),
+            text: cut(
+                &String::from_utf8_lossy(raw),
+                limits.max_text_chars,
+                &mut truncated,
+            ),
             html: None,
             attachments: vec![],
             headers: vec![],
@@ -214,7 +245,12 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
     };
     let headers: Vec<(String, String)> = msg
         .headers_raw()
-        .map(|(k, v)| (k.to_string(), v.trim().replace("\r\n", "").replace('\n', "")))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.trim().replace("\r\n", "").replace('\n', ""),
+            )
+        })
         .collect();
     let from = mailboxes(msg.from()).into_iter().next();
     let mut subject = msg.subject().unwrap_or("").trim().to_string();
@@ -229,19 +265,29 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
     // Bounces: multipart/report; report-type=delivery-status.
     let is_report = msg.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-            && ct.attribute("report-type").is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .attribute("report-type")
+                .is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
     });
     let is_report_message = msg.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
     let mut bounce = None;
     if is_report {
         let mut failed = Vec::new();
         let mut original: Option<(Option<String>, Vec<String>, String)> = None;
         for part in msg.parts.iter() {
-            let Some(ct) = part.content_type() else { continue };
-            let kind = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase();
+            let Some(ct) = part.content_type() else {
+                continue;
+            };
+            let kind =
+                format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase();
             if kind == "message/delivery-status" || kind == "message/global-delivery-status" {
                 failed.extend(failed_recipients(&String::from_utf8_lossy(part.contents())));
             } else if let PartType::Message(inner) = &part.body {
@@ -253,31 +299,58 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
             } else if kind == "text/rfc822-headers" && original.is_none() {
                 let text = String::from_utf8_lossy(part.contents()).to_string();
                 original = Some((
-                    header_in(&text, "Message-ID").map(|v| v.trim_matches(|c| c == '<' || c == '>').to_string()),
+                    header_in(&text, "Message-ID")
+                        .map(|v| v.trim_matches(|c| c == '<' || c == '>').to_string()),
                     header_in(&text, "References")
-                        .map(|r| r.split_whitespace().map(|x| x.trim_matches(|c| c == '<' || c == '>').to_string()).collect())
+                        .map(|r| {
+                            r.split_whitespace()
+                                .map(|x| x.trim_matches(|c| c == '<' || c == '>').to_string())
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     header_in(&text, "Subject").unwrap_or_default(),
                 ));
             }
         }
-        let (original_message_id, original_references, original_subject) = original.unwrap_or((None, vec![], String::new()));
-        bounce = Some(Bounce { failed_recipients: failed, original_message_id, original_references, original_subject });
+        let (original_message_id, original_references, original_subject) =
+            original.unwrap_or((None, vec![], String::new()));
+        bounce = Some(Bounce {
+            failed_recipients: failed,
+            original_message_id,
+            original_references,
+            original_subject,
+        });
     }
 
     // Each body is extracted once (mail-parser converts HTML to text when there is
     // no text part, which is not cheap).
-    let mut text = msg.body_text(0).map(|t| t.trim().to_string()).unwrap_or_default();
+    let mut text = msg
+        .body_text(0)
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
     if bounce.is_none() {
         bounce = qmail_bounce(&text, from.as_ref().map(|m| m.address.as_str()));
     }
 
     let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
-    let has_html = msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html"));
-    let html = has_html.then(|| cut(&sanitize_html(&html_source), limits.max_html_chars, &mut truncated));
+    let has_html =
+        msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html"));
+    let html = has_html.then(|| {
+        cut(
+            &sanitize_html(&html_source),
+            limits.max_html_chars,
+            &mut truncated,
+        )
+    });
     if let Some(part) = msg.text_part(0) {
-        if part.content_transfer_encoding().is_some_and(|c| c.eq_ignore_ascii_case("base64")) {
-            if let Some(fixed) = lenient_base64_text(&text, part.content_type().and_then(|c| c.attribute("charset"))) {
+        if part
+            .content_transfer_encoding()
+            .is_some_and(|c| c.eq_ignore_ascii_case("base64"))
+        {
+            if let Some(fixed) = lenient_base64_text(
+                &text,
+                part.content_type().and_then(|c| c.attribute("charset")),
+            ) {
                 text = fixed;
             }
         }
@@ -289,7 +362,8 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
     let report_part = |ct: Option<&mail_parser::ContentType<'_>>| {
         is_report_message
             && ct.is_some_and(|c| {
-                let kind = format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase();
+                let kind =
+                    format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase();
                 matches!(
                     kind.as_str(),
                     "message/delivery-status"
@@ -308,10 +382,17 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         .map(|(index, part)| {
             let ct = part.content_type();
             let content_type = ct
-                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")).to_ascii_lowercase())
+                .map(|c| {
+                    format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream"))
+                        .to_ascii_lowercase()
+                })
                 .unwrap_or_else(|| "application/octet-stream".into());
-            let content_id = part.content_id().map(|c| c.trim_matches(|x| x == '<' || x == '>').to_string());
-            let inline = content_id.as_ref().is_some_and(|cid| html_source.contains(&format!("cid:{cid}")));
+            let content_id = part
+                .content_id()
+                .map(|c| c.trim_matches(|x| x == '<' || x == '>').to_string());
+            let inline = content_id
+                .as_ref()
+                .is_some_and(|cid| html_source.contains(&format!("cid:{cid}")));
             Attachment {
                 index,
                 filename: part.attachment_name().unwrap_or("").to_string(),
@@ -325,9 +406,13 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
 
     let sender = from.as_ref().map(|m| m.address.clone());
     let automation = classify(&headers, sender.as_deref(), bounce.is_some(), own_addresses);
-    let date = msg.date().and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single());
+    let date = msg
+        .date()
+        .and_then(|d| Utc.timestamp_opt(d.to_timestamp(), 0).single());
     ParsedMail {
-        message_id: msg.message_id().map(|m| m.trim_matches(|c| c == '<' || c == '>').to_string()),
+        message_id: msg
+            .message_id()
+            .map(|m| m.trim_matches(|c| c == '<' || c == '>').to_string()),
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
         reply_to: mailboxes(msg.reply_to()).into_iter().next(),
@@ -358,8 +443,18 @@ fn lenient_base64_text(text: &str, charset: Option<&str>) -> Option<String> {
     if compact.len() < 16 || encoded * 100 < compact.len() * 95 {
         return None;
     }
-    let mut clean: String = compact.chars().filter(|c| alphabet(*c) && *c != '=').collect();
-    clean.truncate(clean.len() - clean.len() % 4 + if clean.len() % 4 >= 2 { clean.len() % 4 } else { 0 });
+    let mut clean: String = compact
+        .chars()
+        .filter(|c| alphabet(*c) && *c != '=')
+        .collect();
+    clean.truncate(
+        clean.len() - clean.len() % 4
+            + if clean.len() % 4 >= 2 {
+                clean.len() % 4
+            } else {
+                0
+            },
+    );
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         base64::engine::GeneralPurposeConfig::new()
@@ -384,7 +479,12 @@ fn qmail_bounce(text: &str, sender: Option<&str>) -> Option<Bounce> {
     let (report, copy) = text.split_once("--- Below this line is a copy of the message.")?;
     let failed: Vec<String> = report
         .lines()
-        .filter_map(|l| l.trim().strip_prefix('<')?.strip_suffix(">:").map(str::to_lowercase))
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix('<')?
+                .strip_suffix(">:")
+                .map(str::to_lowercase)
+        })
         .filter(|a| a.contains('@'))
         .collect();
     if failed.is_empty() {
@@ -392,7 +492,8 @@ fn qmail_bounce(text: &str, sender: Option<&str>) -> Option<Bounce> {
     }
     Some(Bounce {
         failed_recipients: failed,
-        original_message_id: header_in(copy.trim_start(), "Message-ID").map(|v| v.trim_matches(|c| c == '<' || c == '>').to_string()),
+        original_message_id: header_in(copy.trim_start(), "Message-ID")
+            .map(|v| v.trim_matches(|c| c == '<' || c == '>').to_string()),
         original_references: vec![],
         original_subject: header_in(copy.trim_start(), "Subject").unwrap_or_default(),
     })
@@ -426,11 +527,24 @@ mod tests {
 
     #[test]
     fn garbage_never_panics_and_limits_truncate() {
-        for raw in [&b""[..], b"\xff\xfe\x00", b"no headers at all", b"Subject: =?UTF-8?B?broken", b"From:\r\n\r\n"] {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"no headers at all",
+            b"Subject: =?UTF-8?B?broken",
+            b"From:\r\n\r\n",
+        ] {
             let _ = parse(raw, &Limits::default(), &[]);
         }
         let big = format!("Subject: big\r\n\r\n{}", "x".repeat(1000));
-        let m = parse(big.as_bytes(), &Limits { max_text_chars: 100, ..Limits::default() }, &[]);
+        let m = parse(
+            big.as_bytes(),
+            &Limits {
+                max_text_chars: 100,
+                ..Limits::default()
+            },
+            &[],
+        );
         assert_eq!(m.text.chars().count(), 100);
         assert!(m.truncated);
     }
@@ -441,7 +555,10 @@ mod tests {
         let m = parse(raw.as_bytes(), &Limits::default(), &[]);
         let b = m.bounce.expect("a bounce");
         assert_eq!(b.failed_recipients, ["carol@example.com"]);
-        assert_eq!(b.original_message_id.as_deref(), Some("session-link-s123-456-789@desk.example"));
+        assert_eq!(
+            b.original_message_id.as_deref(),
+            Some("session-link-s123-456-789@desk.example")
+        );
         assert_eq!(m.automation, Some(Automation::Bounce));
     }
 }

@@ -17,8 +17,16 @@ pub enum Automation {
     OwnMail,
 }
 
-const ROBOT_LOCALS: [&str; 8] =
-    ["mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply", "bounce", "bounces"];
+const ROBOT_LOCALS: [&str; 8] = [
+    "mailer-daemon",
+    "postmaster",
+    "no-reply",
+    "noreply",
+    "do-not-reply",
+    "donotreply",
+    "bounce",
+    "bounces",
+];
 
 /// Classifies a mail from its headers (name, raw value), sender and content type.
 pub fn classify(
@@ -72,11 +80,17 @@ pub fn classify(
             return Some(Automation::Robot(h.into()));
         }
     }
-    if header("return-path").is_some_and(|v| v.trim_matches(|c| c == '<' || c == '>' || c == ' ').is_empty()) {
+    if header("return-path").is_some_and(|v| {
+        v.trim_matches(|c| c == '<' || c == '>' || c == ' ')
+            .is_empty()
+    }) {
         return Some(Automation::Robot("Return-Path: <>".into()));
     }
     if let Some(s) = sender {
-        let local = s.rsplit_once('@').map_or(s, |(l, _)| l).to_ascii_lowercase();
+        let local = s
+            .rsplit_once('@')
+            .map_or(s, |(l, _)| l)
+            .to_ascii_lowercase();
         let base = local.split('+').next().unwrap_or("");
         if ROBOT_LOCALS.contains(&base) {
             return Some(Automation::Robot(format!("sender {base}")));
@@ -90,22 +104,37 @@ mod tests {
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn recognises_every_robot_signal() {
         let own = vec!["support@desk.example".to_string()];
         let person = Some("carol@example.com");
-        assert_eq!(classify(&h(&[("Subject", "hi")]), person, false, &own), None);
-        assert_eq!(classify(&h(&[("Auto-Submitted", "no")]), person, false, &own), None);
+        assert_eq!(
+            classify(&h(&[("Subject", "hi")]), person, false, &own),
+            None
+        );
+        assert_eq!(
+            classify(&h(&[("Auto-Submitted", "no")]), person, false, &own),
+            None
+        );
         for (name, value) in [
             ("Auto-Submitted", "auto-replied"),
             ("X-Autoreply", "yes"),
             ("X-Autorespond", "x"),
             ("Precedence", "auto_reply"),
         ] {
-            assert!(matches!(classify(&h(&[(name, value)]), person, false, &own), Some(Automation::AutoReply(_))), "{name}");
+            assert!(
+                matches!(
+                    classify(&h(&[(name, value)]), person, false, &own),
+                    Some(Automation::AutoReply(_))
+                ),
+                "{name}"
+            );
         }
         for (name, value) in [
             ("Auto-Submitted", "auto-generated"),
@@ -118,12 +147,32 @@ mod tests {
             ("List-Unsubscribe", "<mailto:u@example.com>"),
             ("Return-Path", "<>"),
         ] {
-            assert!(matches!(classify(&h(&[(name, value)]), person, false, &own), Some(Automation::Robot(_))), "{name}");
+            assert!(
+                matches!(
+                    classify(&h(&[(name, value)]), person, false, &own),
+                    Some(Automation::Robot(_))
+                ),
+                "{name}"
+            );
         }
-        for sender in ["MAILER-DAEMON@mx.example.com", "postmaster@example.com", "no-reply@shop.example", "noreply+x@a.example"] {
-            assert!(matches!(classify(&[], Some(sender), false, &own), Some(Automation::Robot(_))), "{sender}");
+        for sender in [
+            "MAILER-DAEMON@mx.example.com",
+            "postmaster@example.com",
+            "no-reply@shop.example",
+            "noreply+x@a.example",
+        ] {
+            assert!(
+                matches!(
+                    classify(&[], Some(sender), false, &own),
+                    Some(Automation::Robot(_))
+                ),
+                "{sender}"
+            );
         }
-        assert_eq!(classify(&[], Some("Support@Desk.Example"), false, &own), Some(Automation::OwnMail));
+        assert_eq!(
+            classify(&[], Some("Support@Desk.Example"), false, &own),
+            Some(Automation::OwnMail)
+        );
         assert_eq!(classify(&[], person, true, &own), Some(Automation::Bounce));
     }
 }

@@ -9,13 +9,16 @@ use std::sync::OnceLock;
 fn cleaner() -> &'static ammonia::Builder<'static> {
     static CLEANER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     CLEANER.get_or_init(|| {
-        let schemes: HashSet<&str> = ["http", "https", "mailto", "cid", "tel"].into_iter().collect();
+        let schemes: HashSet<&str> = ["http", "https", "mailto", "cid", "tel"]
+            .into_iter()
+            .collect();
         let mut b = ammonia::Builder::default();
         b.url_schemes(schemes)
             .link_rel(Some("noopener noreferrer nofollow"))
             .attribute_filter(|element, attribute, value| {
-                let remote =
-                    element == "img" && attribute == "src" && !value.trim_start().to_ascii_lowercase().starts_with("cid:");
+                let remote = element == "img"
+                    && attribute == "src"
+                    && !value.trim_start().to_ascii_lowercase().starts_with("cid:");
                 if remote {
                     None
                 } else {
@@ -42,7 +45,14 @@ mod tests {
             <img src="https://tracker.example/p.gif" width="1" height="1"><img src="cid:logo@x" alt="logo">
             <style>body{background:url(https://tracker.example/bg)}</style><iframe src="https://evil.example"></iframe>"#;
         let clean = sanitize_html(dirty);
-        for gone in ["script", "onclick", "javascript:", "tracker.example", "iframe", "<style"] {
+        for gone in [
+            "script",
+            "onclick",
+            "javascript:",
+            "tracker.example",
+            "iframe",
+            "<style",
+        ] {
             assert!(!clean.contains(gone), "{gone} survived: {clean}");
         }
         assert!(clean.contains(r#"src="cid:logo@x""#), "{clean}");

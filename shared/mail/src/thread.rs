@@ -22,7 +22,12 @@ pub struct Signals {
 
 /// Reads the signals of `mail`. `envelope` are the SMTP recipients (SES reports
 /// them; Bcc'd desk addresses appear only there).
-pub fn signals(mail: &ParsedMail, envelope: &[String], token: &ReplyToken, desk_domains: &[String]) -> Signals {
+pub fn signals(
+    mail: &ParsedMail,
+    envelope: &[String],
+    token: &ReplyToken,
+    desk_domains: &[String],
+) -> Signals {
     let recipients = mail
         .to
         .iter()
@@ -37,7 +42,9 @@ pub fn signals(mail: &ParsedMail, envelope: &[String], token: &ReplyToken, desk_
             None => {
                 let shaped = r.rsplit_once('@').is_some_and(|(local, domain)| {
                     desk_domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
-                        && local.split_once('+').is_some_and(|(_, tag)| tag.starts_with(['t', 'T']) && tag.contains('.'))
+                        && local.split_once('+').is_some_and(|(_, tag)| {
+                            tag.starts_with(['t', 'T']) && tag.contains('.')
+                        })
                 });
                 s.forged_token |= shaped;
             }
@@ -55,7 +62,11 @@ pub fn signals(mail: &ParsedMail, envelope: &[String], token: &ReplyToken, desk_
 /// What the rules see of a mail; `None` without a usable sender address.
 pub fn rule_input(mail: &ParsedMail) -> Option<RuleInput> {
     let sender = EmailAddress::parse(&mail.from.as_ref()?.address).ok()?;
-    let addresses = |list: &[crate::parse::Mailbox]| list.iter().filter_map(|m| EmailAddress::parse(&m.address).ok()).collect();
+    let addresses = |list: &[crate::parse::Mailbox]| {
+        list.iter()
+            .filter_map(|m| EmailAddress::parse(&m.address).ok())
+            .collect()
+    };
     Some(RuleInput {
         sender,
         to: addresses(&mail.to),
@@ -87,7 +98,14 @@ mod tests {
         assert_eq!(s.subject_tag.map(|n| n.get()), Some(1003));
         assert_eq!(rule_input(&m).unwrap().sender.as_str(), "carol@example.com");
         // A token only in the envelope (Bcc) counts too.
-        let bcc = parse(b"From: a@b.example\r\nSubject: x\r\n\r\n", &Limits::default(), &[]);
-        assert_eq!(signals(&bcc, &[addr], &t, &["desk.example".into()]).token, Some(n));
+        let bcc = parse(
+            b"From: a@b.example\r\nSubject: x\r\n\r\n",
+            &Limits::default(),
+            &[],
+        );
+        assert_eq!(
+            signals(&bcc, &[addr], &t, &["desk.example".into()]).token,
+            Some(n)
+        );
     }
 }

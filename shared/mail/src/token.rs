@@ -34,7 +34,11 @@ impl ReplyToken {
         };
         mac.update(format!("t{number}").as_bytes());
         let bytes = mac.finalize().into_bytes();
-        bytes.iter().take(SIG_LEN / 2).map(|b| format!("{b:02x}")).collect()
+        bytes
+            .iter()
+            .take(SIG_LEN / 2)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// `t1001.<sig>`
@@ -44,7 +48,10 @@ impl ReplyToken {
 
     /// The desk address with the token: `support+t1001.<sig>@desk.example`.
     pub fn reply_to(&self, desk: &EmailAddress, number: TicketNumber) -> String {
-        let (local, domain) = desk.as_str().rsplit_once('@').unwrap_or((desk.as_str(), ""));
+        let (local, domain) = desk
+            .as_str()
+            .rsplit_once('@')
+            .unwrap_or((desk.as_str(), ""));
         format!("{local}+{}@{domain}", self.token(number))
     }
 
@@ -63,7 +70,11 @@ impl ReplyToken {
         let given = sig.to_ascii_lowercase();
         // Constant-time comparison.
         (expected.len() == given.len()
-            && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0)
+            && expected
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0)
             .then_some(number)
     }
 }
@@ -78,15 +89,28 @@ mod tests {
         let desk = EmailAddress::parse("support@desk.example").unwrap();
         let n = TicketNumber::new(1001).unwrap();
         let addr = t.reply_to(&desk, n);
-        assert!(addr.starts_with("support+t1001.") && addr.ends_with("@desk.example"), "{addr}");
+        assert!(
+            addr.starts_with("support+t1001.") && addr.ends_with("@desk.example"),
+            "{addr}"
+        );
         let domains = vec!["desk.example".to_string()];
         assert_eq!(t.ticket_in(&addr, &domains), Some(n));
-        assert_eq!(t.ticket_in(&addr.to_uppercase(), &domains), Some(n), "case-insensitive");
+        assert_eq!(
+            t.ticket_in(&addr.to_uppercase(), &domains),
+            Some(n),
+            "case-insensitive"
+        );
         // Another number with the same signature, another key, another domain: refused.
         let forged = addr.replace("t1001", "t1002");
         assert_eq!(t.ticket_in(&forged, &domains), None);
-        assert_eq!(ReplyToken::new(b"k2".to_vec()).ticket_in(&addr, &domains), None);
-        assert_eq!(t.ticket_in(&addr.replace("desk.example", "evil.example"), &domains), None);
+        assert_eq!(
+            ReplyToken::new(b"k2".to_vec()).ticket_in(&addr, &domains),
+            None
+        );
+        assert_eq!(
+            t.ticket_in(&addr.replace("desk.example", "evil.example"), &domains),
+            None
+        );
         assert_eq!(t.ticket_in("support@desk.example", &domains), None);
         assert_eq!(t.ticket_in("support+t1001@desk.example", &domains), None);
     }

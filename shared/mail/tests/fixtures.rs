@@ -18,7 +18,9 @@ const OWN: &str = "support@desk.example";
 /// A recipient shaped like a desk reply token (valid or not): `support+t<n>.<sig>@desk.example`.
 fn token_shaped(address: &str) -> bool {
     address.to_ascii_lowercase().ends_with("@desk.example")
-        && address.split_once('+').is_some_and(|(_, tag)| tag.starts_with('t') && tag.contains('.'))
+        && address
+            .split_once('+')
+            .is_some_and(|(_, tag)| tag.starts_with('t') && tag.contains('.'))
 }
 
 /// The strongest threading signal the mail carries, in the order the desk
@@ -75,35 +77,95 @@ fn every_fixture_matches_its_golden_expectation() {
             }
         };
         let from = m.from.as_ref().map(|f| f.address.to_lowercase());
-        check("from", e["from"].as_str().map(str::to_lowercase) == from, format!("{from:?}"));
-        check("subject", e["subject"].as_str() == Some(m.subject.as_str()), format!("{:?}", m.subject));
+        check(
+            "from",
+            e["from"].as_str().map(str::to_lowercase) == from,
+            format!("{from:?}"),
+        );
+        check(
+            "subject",
+            e["subject"].as_str() == Some(m.subject.as_str()),
+            format!("{:?}", m.subject),
+        );
         let auto = m.automation.is_some();
-        check("auto_generated", e["auto_generated"].as_bool() == Some(auto), format!("{:?}", m.automation));
-        let bounce = m.bounce.as_ref().and_then(|b| b.failed_recipients.first().cloned());
-        check("bounce_recipient", e["bounce_recipient"].as_str().map(str::to_lowercase) == bounce, format!("{bounce:?}"));
+        check(
+            "auto_generated",
+            e["auto_generated"].as_bool() == Some(auto),
+            format!("{:?}", m.automation),
+        );
+        let bounce = m
+            .bounce
+            .as_ref()
+            .and_then(|b| b.failed_recipients.first().cloned());
+        check(
+            "bounce_recipient",
+            e["bounce_recipient"].as_str().map(str::to_lowercase) == bounce,
+            format!("{bounce:?}"),
+        );
         let signal = thread_signal(&m);
-        check("thread_signal", e["thread_signal"].as_str() == Some(signal), signal.to_string());
+        check(
+            "thread_signal",
+            e["thread_signal"].as_str() == Some(signal),
+            signal.to_string(),
+        );
         if signal == "token" {
             // Our own signature verifies; the forged one does not.
             let domains = vec!["desk.example".to_string()];
-            let verifies = m.to.iter().chain(m.cc.iter()).any(|r| token.ticket_in(&r.address, &domains).is_some());
-            check("thread_signal", verifies != file.contains("forged"), format!("token verifies: {verifies}"));
+            let verifies =
+                m.to.iter()
+                    .chain(m.cc.iter())
+                    .any(|r| token.ticket_in(&r.address, &domains).is_some());
+            check(
+                "thread_signal",
+                verifies != file.contains("forged"),
+                format!("token verifies: {verifies}"),
+            );
         }
         let files = m.attachments.iter().filter(|a| !a.inline).count();
         let inline = m.attachments.iter().filter(|a| a.inline).count();
-        check("attachments", e["attachments"].as_u64() == Some(files as u64), files.to_string());
-        check("inline_images", e["inline_images"].as_u64() == Some(inline as u64), inline.to_string());
-        check("spam", e["spam"].as_bool() == Some(m.verdicts.spam), m.verdicts.spam.to_string());
-        check("virus", e["virus"].as_bool() == Some(m.verdicts.virus), m.verdicts.virus.to_string());
+        check(
+            "attachments",
+            e["attachments"].as_u64() == Some(files as u64),
+            files.to_string(),
+        );
+        check(
+            "inline_images",
+            e["inline_images"].as_u64() == Some(inline as u64),
+            inline.to_string(),
+        );
+        check(
+            "spam",
+            e["spam"].as_bool() == Some(m.verdicts.spam),
+            m.verdicts.spam.to_string(),
+        );
+        check(
+            "virus",
+            e["virus"].as_bool() == Some(m.verdicts.virus),
+            m.verdicts.virus.to_string(),
+        );
         if let Some(needle) = e["text_contains"].as_str() {
-            let found = m.text.contains(needle) || m.html.as_deref().is_some_and(|h| h.contains(needle));
-            check("text_contains", found, format!("text {:?}", m.text.chars().take(200).collect::<String>()));
+            let found =
+                m.text.contains(needle) || m.html.as_deref().is_some_and(|h| h.contains(needle));
+            check(
+                "text_contains",
+                found,
+                format!("text {:?}", m.text.chars().take(200).collect::<String>()),
+            );
         }
         // Nothing dangerous survives in the HTML we show.
         if let Some(h) = &m.html {
             let lower = h.to_lowercase();
-            check("text_contains", !lower.contains("<script") && !lower.contains("javascript:"), "unsafe html".into());
+            check(
+                "text_contains",
+                !lower.contains("<script") && !lower.contains("javascript:"),
+                "unsafe html".into(),
+            );
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

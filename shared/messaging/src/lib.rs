@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use desk_domain::outbound::{DeskEvent, EventBus, MailTransport, Outbox, OutgoingMail};
 use desk_domain::{DeskError, DeskResult, EmailAddress};
 
-fn failed<E: std::error::Error + Send + Sync + 'static>(op: &'static str) -> impl FnOnce(E) -> DeskError {
+fn failed<E: std::error::Error + Send + Sync + 'static>(
+    op: &'static str,
+) -> impl FnOnce(E) -> DeskError {
     move |e| {
         let msg = format!("{op}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e));
         tracing::error!(operation = op, error = %msg, "AWS call failed");
@@ -22,14 +24,18 @@ pub struct SqsOutbox {
 
 impl SqsOutbox {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
-        Self { client, queue_url: queue_url.into() }
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
     }
 }
 
 #[async_trait]
 impl Outbox for SqsOutbox {
     async fn enqueue(&self, mail: &OutgoingMail) -> DeskResult<()> {
-        let body = serde_json::to_string(mail).map_err(|e| DeskError::Storage(format!("encode mail: {e}")))?;
+        let body = serde_json::to_string(mail)
+            .map_err(|e| DeskError::Storage(format!("encode mail: {e}")))?;
         self.client
             .send_message()
             .queue_url(&self.queue_url)
@@ -52,7 +58,10 @@ pub const EVENT_SOURCE: &str = "service-desk";
 
 impl EventBridgeBus {
     pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
-        Self { client, bus_name: bus_name.into() }
+        Self {
+            client,
+            bus_name: bus_name.into(),
+        }
     }
 }
 
@@ -74,7 +83,10 @@ impl EventBus for EventBridgeBus {
             }
             let out = req.send().await.map_err(failed("EventBridge PutEvents"))?;
             if out.failed_entry_count() > 0 {
-                return Err(DeskError::Storage(format!("EventBridge refused {} event(s)", out.failed_entry_count())));
+                return Err(DeskError::Storage(format!(
+                    "EventBridge refused {} event(s)",
+                    out.failed_entry_count()
+                )));
             }
         }
         Ok(())
@@ -90,11 +102,19 @@ pub fn mime(from: &EmailAddress, mail: &OutgoingMail, message_id: &str) -> DeskR
         .message_id(message_id)
         .text_body(mail.text.as_str());
     if let Some(auto) = &mail.auto_submitted {
-        builder = builder.header("Auto-Submitted", mail_builder::headers::raw::Raw::new(auto.as_str()));
+        builder = builder.header(
+            "Auto-Submitted",
+            mail_builder::headers::raw::Raw::new(auto.as_str()),
+        );
         // Ask other robots not to answer (Microsoft's header).
-        builder = builder.header("X-Auto-Response-Suppress", mail_builder::headers::raw::Raw::new("All"));
+        builder = builder.header(
+            "X-Auto-Response-Suppress",
+            mail_builder::headers::raw::Raw::new("All"),
+        );
     }
-    builder.write_to_vec().map_err(|e| DeskError::Storage(format!("build mail: {e}")))
+    builder
+        .write_to_vec()
+        .map_err(|e| DeskError::Storage(format!("build mail: {e}")))
 }
 
 /// Sends raw MIME through SES v2.
@@ -112,7 +132,10 @@ impl SesTransport {
 #[async_trait]
 impl MailTransport for SesTransport {
     async fn send(&self, from: &EmailAddress, mail: &OutgoingMail) -> DeskResult<String> {
-        let domain = from.as_str().rsplit_once('@').map_or("desk.invalid", |(_, d)| d);
+        let domain = from
+            .as_str()
+            .rsplit_once('@')
+            .map_or("desk.invalid", |(_, d)| d);
         let raw = mime(from, mail, &format!("{}@{domain}", mail.id))?;
         let content = aws_sdk_sesv2::types::EmailContent::builder()
             .raw(
@@ -128,7 +151,9 @@ impl MailTransport for SesTransport {
             .from_email_address(from.as_str())
             .destination(
                 aws_sdk_sesv2::types::Destination::builder()
-                    .set_to_addresses(Some(mail.to.iter().map(|a| a.as_str().to_string()).collect()))
+                    .set_to_addresses(Some(
+                        mail.to.iter().map(|a| a.as_str().to_string()).collect(),
+                    ))
                     .build(),
             )
             .content(content)
@@ -140,7 +165,11 @@ impl MailTransport for SesTransport {
 }
 
 /// All three adapters over one SDK configuration (`AWS_ENDPOINT_URL` points it at moto).
-pub fn clients(config: &aws_config::SdkConfig, queue_url: &str, bus_name: &str) -> (SqsOutbox, EventBridgeBus, SesTransport) {
+pub fn clients(
+    config: &aws_config::SdkConfig,
+    queue_url: &str,
+    bus_name: &str,
+) -> (SqsOutbox, EventBridgeBus, SesTransport) {
     (
         SqsOutbox::new(aws_sdk_sqs::Client::new(config), queue_url),
         EventBridgeBus::new(aws_sdk_eventbridge::Client::new(config), bus_name),

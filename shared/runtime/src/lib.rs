@@ -51,8 +51,8 @@ impl Config {
     /// `JOIN_LINK_BASE`, `CONNECT_LINK_BASE`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let address = required("DESK_ADDRESS")?;
-        let desk_address =
-            EmailAddress::parse(&address).map_err(|e| ConfigError::Invalid("DESK_ADDRESS", e.message))?;
+        let desk_address = EmailAddress::parse(&address)
+            .map_err(|e| ConfigError::Invalid("DESK_ADDRESS", e.message))?;
         let link = |name: &'static str| -> Result<String, ConfigError> {
             let v = required(name)?;
             if v.starts_with("https://") || v.starts_with("http://") {
@@ -63,7 +63,10 @@ impl Config {
         };
         let reply_token_key = required("REPLY_TOKEN_KEY")?;
         if reply_token_key.len() < 32 {
-            return Err(ConfigError::Invalid("REPLY_TOKEN_KEY", "must be at least 32 characters".into()));
+            return Err(ConfigError::Invalid(
+                "REPLY_TOKEN_KEY",
+                "must be at least 32 characters".into(),
+            ));
         }
         Ok(Self {
             reply_token_key,
@@ -98,7 +101,8 @@ pub async fn wire_with(config: &Config, store: DynamoStore) -> Wired {
 
 /// The desk over `store`, with SQS, EventBridge and SES clients from `aws`.
 pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) -> Wired {
-    let (outbox, events, transport) = desk_messaging::clients(aws, &config.outbox_queue_url, &config.event_bus);
+    let (outbox, events, transport) =
+        desk_messaging::clients(aws, &config.outbox_queue_url, &config.event_bus);
     let store_arc = Arc::new(store.clone());
     let clock = Arc::new(SystemClock);
     let desk = Desk {
@@ -121,7 +125,13 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
         clock,
         from: config.settings.desk_address.clone(),
     };
-    let desk_domain = config.settings.desk_address.as_str().rsplit_once('@').map_or("", |(_, d)| d).to_string();
+    let desk_domain = config
+        .settings
+        .desk_address
+        .as_str()
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_string();
     let ingest = desk_ingest::Ingest::new(
         desk.clone(),
         store_arc,
@@ -133,7 +143,12 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
         ingest,
         raw: Arc::new(desk_messaging::S3RawMail::new(aws_sdk_s3::Client::new(aws))),
     };
-    Wired { desk, mailer, inbound, store }
+    Wired {
+        desk,
+        mailer,
+        inbound,
+        store,
+    }
 }
 
 /// JSON logs for Lambda (CloudWatch adds the time), level from `RUST_LOG`.
