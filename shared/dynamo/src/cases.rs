@@ -1,7 +1,6 @@
 //! `CaseStore`, `ModuleStore` and `RateLimiter` on DynamoDB.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
@@ -15,6 +14,7 @@ use crate::cursor;
 use crate::item::{from_item, s, to_item, Item};
 use crate::keys;
 use crate::tickets::activity_item;
+use crate::tx;
 use crate::{storage, DynamoStore};
 
 fn case_item(c: &ServiceCase, secret_hash: &str) -> DeskResult<Item> {
@@ -59,19 +59,6 @@ fn stored(item: Item) -> DeskResult<StoredCase> {
     })
 }
 
-fn tx_failed_at(
-    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
-    index: usize,
-) -> bool {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
-            .cancellation_reasons()
-            .get(index)
-            .is_some_and(|r| r.code() == Some("ConditionalCheckFailed")),
-        _ => false,
-    }
-}
-
 fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> DeskResult<T> {
     r.map_err(|e| DeskError::Storage(e.to_string()))
 }
@@ -95,15 +82,7 @@ impl DynamoStore {
 
     fn activity_put(&self, entry: Option<&ActivityEntry>) -> DeskResult<Option<TransactWriteItem>> {
         entry
-            .map(|e| {
-                let put = build(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(activity_item(e)?))
-                        .build(),
-                )?;
-                Ok(TransactWriteItem::builder().put(put).build())
-            })
+            .map(|e| tx::put(&self.table, activity_item(e)?, None))
             .transpose()
     }
 }
@@ -158,17 +137,17 @@ impl CaseStore for DynamoStore {
         if let Some(item) = self.activity_put(entry)? {
             tx = tx.transact_items(item);
         }
-        match crate::transact(tx).await {
+        match tx::transact(tx).await {
             Ok(_) => Ok(()),
-            Err(e) if tx_failed_at(&e, 0) => Err(DeskError::AlreadyExists {
+            Err(e) if tx::condition_failed_at(&e, 0) => Err(DeskError::AlreadyExists {
                 what: "service_case",
             }),
-            Err(e) if tx_failed_at(&e, 1) => Err(DeskError::Conflict {
+            Err(e) if tx::condition_failed_at(&e, 1) => Err(DeskError::Conflict {
                 code: "live_session_exists",
                 message: "the ticket already has a live session; close it or wait until it expires"
                     .into(),
             }),
-            Err(e) if tx_failed_at(&e, 2) => Err(DeskError::NotFound { what: "ticket" }),
+            Err(e) if tx::condition_failed_at(&e, 2) => Err(DeskError::NotFound { what: "ticket" }),
             Err(e) => Err(storage("TransactWriteItems create case")(e)),
         }
     }
@@ -216,9 +195,11 @@ impl CaseStore for DynamoStore {
                 tx = tx.transact_items(item);
             }
         }
-        match crate::transact(tx).await {
+        match tx::transact(tx).await {
             Ok(_) => Ok(()),
-            Err(e) if tx_failed_at(&e, 0) => Err(DeskError::VersionConflict { current: 0 }),
+            Err(e) if tx::condition_failed_at(&e, 0) => {
+                Err(DeskError::VersionConflict { current: 0 })
+            }
             Err(e) => Err(storage("TransactWriteItems case transition")(e)),
         }
     }
@@ -345,9 +326,9 @@ impl CaseStore for DynamoStore {
         if let Some(item) = self.release_slot(case)? {
             tx = tx.transact_items(item);
         }
-        match crate::transact(tx).await {
+        match tx::transact(tx).await {
             Ok(_) => Ok(true),
-            Err(e) if tx_failed_at(&e, 0) => Ok(false),
+            Err(e) if tx::condition_failed_at(&e, 0) => Ok(false),
             Err(e) => Err(storage("TransactWriteItems delete case")(e)),
         }
     }

@@ -13,7 +13,6 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use desk_domain::inbound::{InboundMessage, InboundStore, Recorded, TicketWrite};
@@ -21,6 +20,7 @@ use desk_domain::{ActivityEntry, DeskError, DeskResult, TicketNumber};
 
 use crate::item::{from_item, s, to_item};
 use crate::tickets::{activity_item, ticket_item};
+use crate::tx;
 use crate::{keys, storage, DynamoStore};
 
 fn delivery_pk(id: &str) -> String {
@@ -33,33 +33,6 @@ fn msgid_pk(id: &str) -> String {
 
 /// A transaction holds at most 100 items; message ids beyond this are not indexed.
 const MAX_INDEXED_IDS: usize = 40;
-
-fn cancelled_at(
-    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
-    index: usize,
-) -> bool {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
-            .cancellation_reasons()
-            .get(index)
-            .is_some_and(|r| r.code() == Some("ConditionalCheckFailed")),
-        _ => false,
-    }
-}
-
-fn tx_put(
-    table: &str,
-    item: HashMap<String, AttributeValue>,
-    condition: Option<&str>,
-) -> DeskResult<TransactWriteItem> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .set_condition_expression(condition.map(str::to_string))
-        .build()
-        .map_err(|e| DeskError::Storage(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
 
 #[async_trait]
 impl InboundStore for DynamoStore {
@@ -118,7 +91,7 @@ impl InboundStore for DynamoStore {
         message_ids: &[String],
     ) -> DeskResult<Recorded> {
         let now = keys::ts(message.received_at);
-        let mut items = vec![tx_put(
+        let mut items = vec![tx::put(
             &self.table,
             HashMap::from([
                 (keys::PK.to_string(), s(delivery_pk(&message.delivery_id))),
@@ -134,7 +107,7 @@ impl InboundStore for DynamoStore {
             Some("attribute_not_exists(pk)"),
         )?];
         match write {
-            TicketWrite::Create(t) => items.push(tx_put(
+            TicketWrite::Create(t) => items.push(tx::put(
                 &self.table,
                 ticket_item(t)?,
                 Some("attribute_not_exists(pk)"),
@@ -169,7 +142,7 @@ impl InboundStore for DynamoStore {
                 items.push(TransactWriteItem::builder().update(update).build());
             }
         }
-        items.push(tx_put(
+        items.push(tx::put(
             &self.table,
             to_item(
                 message,
@@ -179,7 +152,7 @@ impl InboundStore for DynamoStore {
             None,
         )?);
         for entry in activity {
-            items.push(tx_put(&self.table, activity_item(entry)?, None)?);
+            items.push(tx::put(&self.table, activity_item(entry)?, None)?);
         }
         let mut indexed = Vec::new();
         for id in message_ids.iter().take(MAX_INDEXED_IDS) {
@@ -202,7 +175,7 @@ impl InboundStore for DynamoStore {
                 .map_err(|e| DeskError::Storage(e.to_string()))?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
-        match crate::transact(
+        match tx::transact(
             self.client
                 .transact_write_items()
                 .set_transact_items(Some(items)),
@@ -210,8 +183,8 @@ impl InboundStore for DynamoStore {
         .await
         {
             Ok(_) => Ok(Recorded::Stored),
-            Err(e) if cancelled_at(&e, 0) => Ok(Recorded::Duplicate),
-            Err(e) if cancelled_at(&e, 1) => match write {
+            Err(e) if tx::condition_failed_at(&e, 0) => Ok(Recorded::Duplicate),
+            Err(e) if tx::condition_failed_at(&e, 1) => match write {
                 TicketWrite::Update { ticket, .. } => {
                     let current = self.get_ticket_version(ticket.number).await?;
                     Err(DeskError::VersionConflict { current })

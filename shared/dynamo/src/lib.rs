@@ -12,6 +12,7 @@ mod ledger;
 mod rules;
 mod schema;
 mod tickets;
+mod tx;
 
 use aws_sdk_dynamodb::Client;
 
@@ -88,51 +89,5 @@ pub(crate) fn query_failed(
             return desk_domain::DeskError::InvalidCursor;
         }
         storage(op)(e)
-    }
-}
-
-/// Sends a transaction, retrying when DynamoDB cancelled it only because another
-/// transaction was touching the same items at that moment (`TransactionConflict`):
-/// nothing was written, and trying again is what AWS recommends. A failed
-/// condition is never retried here — that is the caller's answer.
-pub(crate) async fn transact(
-    request: aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder,
-) -> Result<
-    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
-    aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-    >,
-> {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-    const ATTEMPTS: u32 = 8;
-    let mut attempt = 0;
-    loop {
-        let result = request.clone().send().await;
-        let retry = match &result {
-            Err(e) => match e.as_service_error() {
-                Some(E::TransactionCanceledException(tc)) => {
-                    let codes: Vec<_> = tc
-                        .cancellation_reasons()
-                        .iter()
-                        .filter_map(|r| r.code())
-                        .collect();
-                    codes.contains(&"TransactionConflict")
-                        && !codes.contains(&"ConditionalCheckFailed")
-                }
-                Some(E::TransactionInProgressException(_)) => true,
-                _ => false,
-            },
-            Ok(_) => false,
-        };
-        attempt += 1;
-        if !retry || attempt >= ATTEMPTS {
-            return result;
-        }
-        // Back off with jitter (the sub-second clock is random enough here).
-        let jitter = u64::from(chrono::Utc::now().timestamp_subsec_micros() % 20);
-        tokio::time::sleep(std::time::Duration::from_millis(
-            (5u64 << attempt.min(6)) + jitter,
-        ))
-        .await;
     }
 }

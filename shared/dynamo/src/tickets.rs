@@ -1,7 +1,6 @@
 //! `TicketStore` on DynamoDB.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use desk_domain::listing::{Page, TicketQuery};
@@ -12,6 +11,7 @@ use desk_domain::{
 use crate::cursor;
 use crate::item::{from_item, s, to_item, Item};
 use crate::keys::{self, Plan};
+use crate::tx;
 use crate::{storage, DynamoStore};
 
 /// With filters in force one Query may evaluate up to this many items per
@@ -28,30 +28,6 @@ pub(crate) fn ticket_item(t: &Ticket) -> DeskResult<Item> {
 
 pub(crate) fn activity_item(e: &ActivityEntry) -> DeskResult<Item> {
     to_item(e, keys::ticket_pk(e.ticket), keys::activity_sk(&e.id))
-}
-
-fn put(table: &str, item: Item, condition: Option<&str>) -> DeskResult<TransactWriteItem> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .set_condition_expression(condition.map(str::to_string))
-        .build()
-        .map_err(|e| DeskError::Storage(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
-/// Whether a transaction was cancelled because its first item's condition failed
-/// (the ticket item, by convention of every transaction here).
-fn first_condition_failed(
-    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
-) -> bool {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => tc
-            .cancellation_reasons()
-            .first()
-            .is_some_and(|r| r.code() == Some("ConditionalCheckFailed")),
-        _ => false,
-    }
 }
 
 impl DynamoStore {
@@ -220,15 +196,15 @@ impl TicketStore for DynamoStore {
     }
 
     async fn create_ticket(&self, ticket: &Ticket, created: &ActivityEntry) -> DeskResult<()> {
-        crate::transact(
+        tx::transact(
             self.client
                 .transact_write_items()
-                .transact_items(put(
+                .transact_items(tx::put(
                     &self.table,
                     ticket_item(ticket)?,
                     Some("attribute_not_exists(pk)"),
                 )?)
-                .transact_items(put(&self.table, activity_item(created)?, None)?),
+                .transact_items(tx::put(&self.table, activity_item(created)?, None)?),
         )
         .await
         .map_err(storage("TransactWriteItems create ticket"))?;
@@ -266,16 +242,16 @@ impl TicketStore for DynamoStore {
             )
             .build()
             .map_err(|e| DeskError::Storage(e.to_string()))?;
-        let result = crate::transact(
+        let result = tx::transact(
             self.client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().put(put_item).build())
-                .transact_items(put(&self.table, activity_item(entry)?, None)?),
+                .transact_items(tx::put(&self.table, activity_item(entry)?, None)?),
         )
         .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if first_condition_failed(&e) => {
+            Err(e) if tx::condition_failed_at(&e, 0) => {
                 let current = self.get_ticket(ticket.number).await?;
                 match current {
                     Some(t) => Err(DeskError::VersionConflict { current: t.version }),
@@ -302,21 +278,21 @@ impl TicketStore for DynamoStore {
             .expression_attribute_values(":k", s(keys::updated_key(note.ticket, touched_at)))
             .build()
             .map_err(|e| DeskError::Storage(e.to_string()))?;
-        let result = crate::transact(
+        let result = tx::transact(
             self.client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().update(touch).build())
-                .transact_items(put(
+                .transact_items(tx::put(
                     &self.table,
                     to_item(note, keys::ticket_pk(note.ticket), keys::note_sk(&note.id))?,
                     None,
                 )?)
-                .transact_items(put(&self.table, activity_item(entry)?, None)?),
+                .transact_items(tx::put(&self.table, activity_item(entry)?, None)?),
         )
         .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if first_condition_failed(&e) => Err(DeskError::NotFound { what: "ticket" }),
+            Err(e) if tx::condition_failed_at(&e, 0) => Err(DeskError::NotFound { what: "ticket" }),
             Err(e) => Err(storage("TransactWriteItems add note")(e)),
         }
     }
