@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 
-use desk_api::{config, App};
+use desk_api::App;
 use desk_runtime::{wire, Config};
 use lambda_http::{service_fn, Error, Request};
 
@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     let wired = wire(&Config::from_env()?).await;
     let app = App {
         desk: wired.desk,
-        auth: config::authenticator()?,
+        auth: desk_runtime::authenticator()?,
     };
 
     lambda_http::run(service_fn(|req: Request| {

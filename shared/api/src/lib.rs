@@ -4,7 +4,6 @@
 
 pub mod auth;
 pub mod body;
-pub mod config;
 pub mod problem;
 mod routes;
 mod routes_cases;

@@ -25,6 +25,33 @@ fn required(name: &'static str) -> Result<String, ConfigError> {
     var(name).ok_or(ConfigError::Missing(name))
 }
 
+/// `AUTH_MODE=apigateway` (default; claims from the HTTP API's JWT authorizer, user
+/// in `AUTH_USER_CLAIM`, default `sub`) or `AUTH_MODE=dev` (HS256 tokens of the
+/// local issuer, secret in `DEV_JWT_SECRET`).
+pub fn authenticator() -> Result<desk_api::Authenticator, ConfigError> {
+    match var("AUTH_MODE").as_deref().unwrap_or("apigateway") {
+        "apigateway" => Ok(desk_api::Authenticator::ApiGateway {
+            user_claim: var("AUTH_USER_CLAIM").unwrap_or_else(|| "sub".into()),
+        }),
+        "dev" => {
+            let secret = var("DEV_JWT_SECRET").ok_or(ConfigError::Missing("DEV_JWT_SECRET"))?;
+            if secret.len() < 32 {
+                return Err(ConfigError::Invalid(
+                    "DEV_JWT_SECRET",
+                    "must be at least 32 characters".into(),
+                ));
+            }
+            Ok(desk_api::Authenticator::Dev(desk_api::DevIssuer::new(
+                secret.into_bytes(),
+            )))
+        }
+        other => Err(ConfigError::Invalid(
+            "AUTH_MODE",
+            format!("unknown mode {other:?}; use apigateway or dev"),
+        )),
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub table: String,
