@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use desk_domain::inbound::{AttachmentInfo, InboundMessage, InboundStore, Recorded, TicketWrite};
+use desk_domain::inbound::{InboundMessage, InboundStore, Recorded, TicketWrite};
 use desk_domain::outbound::OutgoingMail;
 use desk_domain::rules::{CompiledRules, Evaluation};
 use desk_domain::ticket::{Assignee, Customer, Ticket};
@@ -165,18 +165,7 @@ impl Ingest {
             subject: mail.subject.clone(),
             text: mail.text.clone(),
             html: mail.html.clone(),
-            attachments: mail
-                .attachments
-                .iter()
-                .map(|a| AttachmentInfo {
-                    index: a.index,
-                    filename: a.filename.clone(),
-                    content_type: a.content_type.clone(),
-                    size: a.size,
-                    content_id: a.content_id.clone(),
-                    inline: a.inline,
-                })
-                .collect(),
+            attachments: mail.attachments.clone(),
             automation: mail.automation.as_ref().map(|a| format!("{a:?}")),
             spam: mail.verdicts.spam,
             truncated: mail.truncated,

@@ -34,17 +34,8 @@ pub struct Mailbox {
     pub address: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Attachment {
-    /// Position among the message's attachments (for retrieval from the raw).
-    pub index: usize,
-    pub filename: String,
-    pub content_type: String,
-    pub size: usize,
-    pub content_id: Option<String>,
-    /// An image shown inside the HTML body (`cid:`), not a file to download.
-    pub inline: bool,
-}
+/// An attachment's metadata, as the domain stores it (the bytes stay in the raw).
+pub use desk_domain::inbound::AttachmentInfo as Attachment;
 
 /// SES's receipt verdicts, as headers it adds to received mail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
