@@ -486,7 +486,8 @@ impl Desk {
 
     /// Applies `event` to the case, conditioned on the version read; retries when
     /// another writer got there first, and reports an illegal event as a conflict
-    /// with the current state. An overdue case is expired on the spot.
+    /// with the current state. An overdue case is expired on the spot. Returns the
+    /// case as it was read and as it was written.
     async fn transition(
         &self,
         code: &SessionCode,
@@ -494,7 +495,7 @@ impl Desk {
         actor: Actor,
         assign_to: Option<&UserId>,
         allowed: impl Fn(&StoredCase) -> DeskResult<()>,
-    ) -> DeskResult<ServiceCase> {
+    ) -> DeskResult<(ServiceCase, ServiceCase)> {
         for _ in 0..TRANSITION_ATTEMPTS {
             let stored = self.stored_case(code).await?;
             allowed(&stored)?;
@@ -565,7 +566,7 @@ impl Desk {
                         self.notify_waiting(&next).await;
                     }
                     self.publish(events).await;
-                    return Ok(next);
+                    return Ok((current, next));
                 }
                 Err(DeskError::VersionConflict { .. }) => continue,
                 Err(e) => return Err(e),
@@ -639,6 +640,7 @@ impl Desk {
             },
         )
         .await
+        .map(|(_, closed)| closed)
     }
 
     /// The expert connects: the case moves on and the caller gets the connect link.
@@ -648,13 +650,7 @@ impl Desk {
         code: &SessionCode,
     ) -> DeskResult<(ServiceCase, ConnectInfo)> {
         let me = caller.clone();
-        let was_waiting = self
-            .stored_case(code)
-            .await?
-            .case
-            .customer_waiting_since
-            .is_some();
-        let case = self
+        let (before, case) = self
             .transition(
                 code,
                 CaseEvent::Connected(Partner::Expert),
@@ -674,7 +670,7 @@ impl Desk {
         let info = ConnectInfo {
             code: case.code.clone(),
             connect_link: join_link(&self.settings.connect_link_base, &case.code, None),
-            customer_waiting: was_waiting,
+            customer_waiting: before.customer_waiting_since.is_some(),
         };
         Ok((case, info))
     }
@@ -717,7 +713,7 @@ impl Desk {
             PublicEventKind::CustomerConnected => CaseEvent::Connected(Partner::Customer),
             PublicEventKind::CustomerDisconnected => CaseEvent::Disconnected(Partner::Customer),
         };
-        let case = self
+        let (_, case) = self
             .transition(&code, case_event, Actor::Customer, None, move |s| {
                 // Checked again on the version being written.
                 if same_hash(&s.secret_hash, &presented) {
