@@ -362,12 +362,7 @@ pub async fn sent_mail_to(to: &str) -> Vec<SentMail> {
 }
 
 async fn raw_mail_to(to: &str) -> Vec<String> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
-        .await
-        .expect("moto reachable")
-        .json()
-        .await
-        .expect("moto data json");
+    let data = moto_data().await;
     let mut out = Vec::new();
     for kind in ["RawMessage", "Message"] {
         if let Some(list) = data["ses"][kind].as_array() {
@@ -380,4 +375,21 @@ async fn raw_mail_to(to: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// moto's whole state. Its dump can fail while other tests change that state at
+/// the same moment (an error page instead of JSON), so it is read again then.
+async fn moto_data() -> Value {
+    let mut last = String::new();
+    for _ in 0..10 {
+        let resp = reqwest::get(format!("{}/moto-api/data.json", moto_endpoint()))
+            .await
+            .expect("moto reachable");
+        match resp.json::<Value>().await {
+            Ok(v) => return v,
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("moto's data.json stayed unreadable: {last}");
 }

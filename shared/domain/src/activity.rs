@@ -75,6 +75,23 @@ pub enum ActivityKind {
         rule_name: String,
         summary: String,
     },
+    /// An agent replied by email (`message_id` is the stored message's id); the
+    /// mailer logs `email_sent` once the mail service accepted it.
+    ReplyWritten {
+        message_id: String,
+        to: Vec<String>,
+        cc: Vec<String>,
+        subject: String,
+        excerpt: String,
+    },
+    /// Mail the desk sent could not be delivered to `recipients` (a bounce came back).
+    DeliveryFailed {
+        recipients: Vec<String>,
+        /// The bounced mail's Message-ID, if the report named it.
+        original_message_id: Option<String>,
+        /// The stored bounce report.
+        report_message_id: String,
+    },
     /// An email the desk sent (`message_id` as the mail service returned it).
     EmailSent {
         mail_id: String,

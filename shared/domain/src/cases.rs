@@ -310,21 +310,27 @@ impl Desk {
             .await?;
         if input.email_customer {
             let c = &created.case;
-            let mail = OutgoingMail {
-                id: format!("session-link-{}", c.code),
-                to: vec![ticket.customer.email.clone()],
-                subject: format!("[#{number}] Your remote support session {}", c.code),
-                text: format!(
+            let mut mail = OutgoingMail::automatic(
+                format!("session-link-{}", c.code),
+                vec![ticket.customer.email.clone()],
+                format!("[#{number}] Your remote support session {}", c.code),
+                format!(
                     "Hello {},\n\nto let us look at your screen, open this link and start the session:\n\n  {}\n\nSession code: {}\nThe link is valid until {} (UTC).\n",
                     if ticket.customer.name.is_empty() { "there" } else { &ticket.customer.name },
                     c.join_link,
                     c.code,
                     c.expires_at.format("%Y-%m-%d %H:%M")
                 ),
-                auto_submitted: None,
-                ticket: Some(number),
-                purpose: "session_link".into(),
-            };
+                Some(number),
+                "session_link",
+            );
+            // An agent asked for it: not automatic mail, and the customer's answer
+            // threads back to the ticket.
+            mail.auto_submitted = None;
+            mail.reply_to = Some(
+                self.reply_address
+                    .reply_to(&self.settings.desk_address, number),
+            );
             self.outbox.enqueue(&mail).await?;
         }
         Ok(created)
@@ -589,15 +595,15 @@ impl Desk {
             .customer_waiting_since
             .map(|t| t.timestamp())
             .unwrap_or_default();
-        let mail = OutgoingMail {
+        let mail = OutgoingMail::automatic(
             // One notification per waiting episode, however often the event is retried.
-            id: format!("case-waiting-{}-{waiting_since}", c.code),
-            to: vec![user.email.clone()],
-            subject: match c.ticket {
+            format!("case-waiting-{}-{waiting_since}", c.code),
+            vec![user.email.clone()],
+            match c.ticket {
                 Some(n) => format!("[#{n}] Customer waiting in session {}", c.code),
                 None => format!("Customer waiting in session {}", c.code),
             },
-            text: format!(
+            format!(
                 "{} is waiting in remote-support session {}.\nConnect: {}/{}\n",
                 if c.customer_name.is_empty() {
                     "A customer"
@@ -608,10 +614,9 @@ impl Desk {
                 self.settings.connect_link_base.trim_end_matches('/'),
                 c.code
             ),
-            auto_submitted: Some("auto-generated".into()),
-            ticket: c.ticket,
-            purpose: "case_waiting".into(),
-        };
+            c.ticket,
+            "case_waiting",
+        );
         if let Err(e) = self.outbox.enqueue(&mail).await {
             tracing::warn!(error = %e, code = %c.code, "queueing the waiting notification failed");
         }

@@ -5,10 +5,11 @@
 pub mod access;
 pub mod activity;
 pub mod cases;
+pub mod conversation;
 pub mod directory;
 pub mod error;
-pub mod inbound;
 pub mod listing;
+pub mod message;
 pub mod module;
 pub mod note;
 pub mod outbound;

@@ -20,6 +20,63 @@ pub struct OutgoingMail {
     pub ticket: Option<TicketNumber>,
     /// What the mail is, for logs and the ticket's activity (`session_link`, `case_waiting`…).
     pub purpose: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<EmailAddress>,
+    /// Reply-To: the desk address with the ticket's signed token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// `In-Reply-To` (an RFC Message-ID without angle brackets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    /// `References`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+    /// The stored message this mail is (replies): its sending is recorded there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl OutgoingMail {
+    /// Automatic mail (notifications, links) about `ticket`, marked `auto-generated`.
+    pub fn automatic(
+        id: String,
+        to: Vec<EmailAddress>,
+        subject: String,
+        text: String,
+        ticket: Option<TicketNumber>,
+        purpose: &str,
+    ) -> Self {
+        Self {
+            id,
+            to,
+            subject,
+            text,
+            auto_submitted: Some("auto-generated".into()),
+            ticket,
+            purpose: purpose.into(),
+            cc: vec![],
+            reply_to: None,
+            in_reply_to: None,
+            references: vec![],
+            message: None,
+        }
+    }
+
+    /// The Message-ID the desk gives this mail (without angle brackets): the mail
+    /// id at the sender's domain, so it is known before the mail is sent.
+    pub fn rfc_message_id(&self, from: &EmailAddress) -> String {
+        let domain = from
+            .as_str()
+            .rsplit_once('@')
+            .map_or("desk.invalid", |(_, d)| d);
+        format!("{}@{domain}", self.id)
+    }
+}
+
+/// The Reply-To address that carries a ticket's signed token, so the customer's
+/// answer comes back to the same ticket.
+pub trait ReplyAddress: Send + Sync {
+    fn reply_to(&self, desk: &EmailAddress, number: TicketNumber) -> String;
 }
 
 #[async_trait]

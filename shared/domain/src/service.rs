@@ -8,8 +8,9 @@ use crate::activity::{ActivityEntry, ActivityKind, Actor};
 use crate::directory::{Group, GroupUpdate, NewGroup, NewUser, User, UserUpdate};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::{ListRequest, Page};
+use crate::message::MessageStore;
 use crate::note::{excerpt, NewNote, Note};
-use crate::outbound::{EventBus, Outbox};
+use crate::outbound::{EventBus, Outbox, ReplyAddress};
 use crate::ports::{
     CaseStore, Clock, DirectoryStore, ModuleStore, PageRequest, Random, RateLimiter, RuleStore,
     TicketStore,
@@ -36,6 +37,8 @@ pub struct Desk {
     pub cases: Arc<dyn CaseStore>,
     pub modules: Arc<dyn ModuleStore>,
     pub rules: Arc<dyn RuleStore>,
+    pub messages: Arc<dyn MessageStore>,
+    pub reply_address: Arc<dyn ReplyAddress>,
     pub limiter: Arc<dyn RateLimiter>,
     pub outbox: Arc<dyn Outbox>,
     pub events: Arc<dyn EventBus>,

@@ -31,7 +31,7 @@ pub(crate) fn activity_item(e: &ActivityEntry) -> DeskResult<Item> {
 }
 
 impl DynamoStore {
-    async fn query_children<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn query_children<T: serde::de::DeserializeOwned>(
         &self,
         number: TicketNumber,
         prefix: &str,

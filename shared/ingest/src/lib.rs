@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use desk_domain::inbound::{InboundMessage, InboundStore, Recorded, TicketWrite};
+use desk_domain::message::{Direction, MailMessage, Recorded, TicketWrite};
 use desk_domain::outbound::OutgoingMail;
 use desk_domain::rules::{CompiledRules, Evaluation};
 use desk_domain::ticket::{Assignee, Customer, Ticket};
@@ -53,7 +53,6 @@ pub const AUTO_MAIL_PER_HOUR: u32 = 10;
 
 pub struct Ingest {
     pub desk: Desk,
-    pub inbound: Arc<dyn InboundStore>,
     pub token: ReplyToken,
     /// The desk's domains (for tokens) and own addresses (mail from them is ours).
     pub desk_domains: Vec<String>,
@@ -74,14 +73,12 @@ fn excerpt(text: &str) -> String {
 impl Ingest {
     pub fn new(
         desk: Desk,
-        inbound: Arc<dyn InboundStore>,
         token: ReplyToken,
         desk_domains: Vec<String>,
         own_addresses: Vec<String>,
     ) -> Self {
         Self {
             desk,
-            inbound,
             token,
             desk_domains,
             own_addresses,
@@ -116,7 +113,12 @@ impl Ingest {
                 return Ok(Some(t));
             }
         }
-        if let Some(n) = self.inbound.ticket_for_message_ids(&s.message_ids).await? {
+        if let Some(n) = self
+            .desk
+            .messages
+            .ticket_for_message_ids(&s.message_ids)
+            .await?
+        {
             if let Some(t) = self.desk.tickets.get_ticket(n).await? {
                 return Ok(Some(t));
             }
@@ -137,14 +139,9 @@ impl Ingest {
         Ok(None)
     }
 
-    fn message(
-        &self,
-        mail: &ParsedMail,
-        delivery: &Delivery,
-        ticket: TicketNumber,
-    ) -> InboundMessage {
+    fn message(&self, mail: &ParsedMail, delivery: &Delivery, ticket: TicketNumber) -> MailMessage {
         let now = self.desk.clock.now();
-        InboundMessage {
+        MailMessage {
             id: desk_domain::activity::time_ordered_id(now),
             ticket,
             delivery_id: delivery.id.clone(),
@@ -170,10 +167,15 @@ impl Ingest {
             spam: mail.verdicts.spam,
             truncated: mail.truncated,
             received_at: now,
+            direction: Direction::Inbound,
+            author: None,
+            send_state: None,
+            provider_message_id: None,
+            in_reply_to: mail.in_reply_to.first().cloned(),
         }
     }
 
-    fn received_entry(&self, message: &InboundMessage) -> ActivityEntry {
+    fn received_entry(&self, message: &MailMessage) -> ActivityEntry {
         ActivityEntry::new(
             message.ticket,
             message.received_at,
@@ -198,7 +200,8 @@ impl Ingest {
         if mail.verdicts.virus {
             return Ok(
                 match self
-                    .inbound
+                    .desk
+                    .messages
                     .quarantine(&delivery.id, &delivery.raw_key, "virus", now)
                     .await?
                 {
@@ -273,7 +276,12 @@ impl Ingest {
             }
         };
         Ok(
-            match self.inbound.record(&message, &write, &entries, ids).await? {
+            match self
+                .desk
+                .messages
+                .record(&message, &write, &entries, ids)
+                .await?
+            {
                 Recorded::Stored => Outcome::Reply(ticket.number),
                 Recorded::Duplicate => Outcome::Duplicate,
             },
@@ -323,7 +331,8 @@ impl Ingest {
             ));
         }
         match self
-            .inbound
+            .desk
+            .messages
             .record(
                 &message,
                 &TicketWrite::Create(ticket.clone()),
@@ -457,18 +466,17 @@ impl Ingest {
                     continue;
                 }
             }
-            let mail = OutgoingMail {
-                id: format!("rule-notify-{}-{}", ticket.number, to.key()),
-                to: vec![to.clone()],
-                subject: format!("[#{}] New ticket: {}", ticket.number, ticket.name),
-                text: format!(
+            let mail = OutgoingMail::automatic(
+                format!("rule-notify-{}-{}", ticket.number, to.key()),
+                vec![to.clone()],
+                format!("[#{}] New ticket: {}", ticket.number, ticket.name),
+                format!(
                     "A new ticket was assigned by rule \"{}\".\n\nFrom: {}\nSubject: {}\n\n{}\n",
                     e.rule_name, ticket.customer.email, ticket.name, ticket.description
                 ),
-                auto_submitted: Some("auto-generated".into()),
-                ticket: Some(ticket.number),
-                purpose: "rule_notification".into(),
-            };
+                Some(ticket.number),
+                "rule_notification",
+            );
             if let Err(err) = self.desk.outbox.enqueue(&mail).await {
                 tracing::warn!(error = %err, "queueing a rule notification failed");
             }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use desk_domain::message::MessageStore;
 use desk_domain::outbound::{Claim, MailLedger, MailTransport, OutgoingMail};
 use desk_domain::{
     ActivityEntry, ActivityKind, Actor, Clock, DeskError, EmailAddress, TicketStore,
@@ -15,6 +16,7 @@ pub const LEASE_SECONDS: i64 = 120;
 
 pub struct Mailer {
     pub ledger: Arc<dyn MailLedger>,
+    pub messages: Arc<dyn MessageStore>,
     pub transport: Arc<dyn MailTransport>,
     pub tickets: Arc<dyn TicketStore>,
     pub clock: Arc<dyn Clock>,
@@ -61,6 +63,18 @@ impl Mailer {
             // Sent but not recorded: report success anyway; a redelivery within the
             // lease is refused, and this is logged for the rare one after it.
             tracing::error!(mail_id = %mail.id, error = %e, "mail sent but not recorded");
+        }
+        if let (Some(n), Some(stored)) = (mail.ticket, &mail.message) {
+            // SES gives the mail a Message-ID of its own: index it, so an answer
+            // quoting only that id still finds the ticket.
+            let ses_id = format!("{message_id}@email.amazonses.com");
+            if let Err(e) = self
+                .messages
+                .mark_sent(n, stored, &message_id, &[ses_id], self.clock.now())
+                .await
+            {
+                tracing::warn!(mail_id = %mail.id, error = %e, "recording the sent reply failed");
+            }
         }
         if let Some(n) = mail.ticket {
             let entry = ActivityEntry::new(

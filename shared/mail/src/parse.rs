@@ -35,7 +35,7 @@ pub struct Mailbox {
 }
 
 /// An attachment's metadata, as the domain stores it (the bytes stay in the raw).
-pub use desk_domain::inbound::AttachmentInfo as Attachment;
+pub use desk_domain::message::AttachmentInfo as Attachment;
 
 /// SES's receipt verdicts, as headers it adds to received mail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

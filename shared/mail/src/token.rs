@@ -79,6 +79,12 @@ impl ReplyToken {
     }
 }
 
+impl desk_domain::outbound::ReplyAddress for ReplyToken {
+    fn reply_to(&self, desk: &EmailAddress, number: TicketNumber) -> String {
+        ReplyToken::reply_to(self, desk, number)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,24 +93,37 @@ impl EventBus for EventBridgeBus {
     }
 }
 
-/// Builds the raw MIME of `mail` from the desk's address.
-pub fn mime(from: &EmailAddress, mail: &OutgoingMail, message_id: &str) -> DeskResult<Vec<u8>> {
+/// Builds the raw MIME of `mail` from the desk's address, with the Message-ID the
+/// desk gave it and, for replies, Reply-To and the thread headers.
+pub fn mime(from: &EmailAddress, mail: &OutgoingMail) -> DeskResult<Vec<u8>> {
+    use mail_builder::headers::raw::Raw;
     let mut builder = mail_builder::MessageBuilder::new()
         .from(from.as_str())
         .to(mail.to.iter().map(|a| a.as_str()).collect::<Vec<_>>())
         .subject(mail.subject.as_str())
-        .message_id(message_id)
+        .message_id(mail.rfc_message_id(from))
         .text_body(mail.text.as_str());
+    if !mail.cc.is_empty() {
+        builder = builder.cc(mail.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(reply_to.as_str());
+    }
+    if let Some(parent) = &mail.in_reply_to {
+        builder = builder.in_reply_to(parent.as_str());
+    }
+    if !mail.references.is_empty() {
+        builder = builder.references(
+            mail.references
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+    }
     if let Some(auto) = &mail.auto_submitted {
-        builder = builder.header(
-            "Auto-Submitted",
-            mail_builder::headers::raw::Raw::new(auto.as_str()),
-        );
+        builder = builder.header("Auto-Submitted", Raw::new(auto.as_str()));
         // Ask other robots not to answer (Microsoft's header).
-        builder = builder.header(
-            "X-Auto-Response-Suppress",
-            mail_builder::headers::raw::Raw::new("All"),
-        );
+        builder = builder.header("X-Auto-Response-Suppress", Raw::new("All"));
     }
     builder
         .write_to_vec()
@@ -132,11 +145,7 @@ impl SesTransport {
 #[async_trait]
 impl MailTransport for SesTransport {
     async fn send(&self, from: &EmailAddress, mail: &OutgoingMail) -> DeskResult<String> {
-        let domain = from
-            .as_str()
-            .rsplit_once('@')
-            .map_or("desk.invalid", |(_, d)| d);
-        let raw = mime(from, mail, &format!("{}@{domain}", mail.id))?;
+        let raw = mime(from, mail)?;
         let content = aws_sdk_sesv2::types::EmailContent::builder()
             .raw(
                 aws_sdk_sesv2::types::RawMessage::builder()
@@ -154,6 +163,10 @@ impl MailTransport for SesTransport {
                     .set_to_addresses(Some(
                         mail.to.iter().map(|a| a.as_str().to_string()).collect(),
                     ))
+                    .set_cc_addresses(
+                        (!mail.cc.is_empty())
+                            .then(|| mail.cc.iter().map(|a| a.as_str().to_string()).collect()),
+                    )
                     .build(),
             )
             .content(content)

@@ -132,7 +132,10 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
         desk_messaging::clients(aws, &config.outbox_queue_url, &config.event_bus);
     let store_arc = Arc::new(store.clone());
     let clock = Arc::new(SystemClock);
+    let token = desk_mail::ReplyToken::new(config.reply_token_key.clone().into_bytes());
     let desk = Desk {
+        messages: store_arc.clone(),
+        reply_address: Arc::new(token.clone()),
         tickets: store_arc.clone(),
         directory: store_arc.clone(),
         cases: store_arc.clone(),
@@ -147,6 +150,7 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
     };
     let mailer = Mailer {
         ledger: store_arc.clone(),
+        messages: store_arc.clone(),
         transport: Arc::new(transport),
         tickets: store_arc.clone(),
         clock,
@@ -161,8 +165,7 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
         .to_string();
     let ingest = desk_ingest::Ingest::new(
         desk.clone(),
-        store_arc,
-        desk_mail::ReplyToken::new(config.reply_token_key.clone().into_bytes()),
+        token,
         vec![desk_domain],
         vec![config.settings.desk_address.as_str().to_string()],
     );

@@ -1,4 +1,4 @@
-//! `InboundStore` on DynamoDB. A received email is one transaction: the delivery
+//! `MessageStore` on DynamoDB. A received email is one transaction: the delivery
 //! marker (conditioned on not existing: exactly once), the message, the ticket
 //! write, the activity and the message-id index items.
 //!
@@ -15,8 +15,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use desk_domain::inbound::{InboundMessage, InboundStore, Recorded, TicketWrite};
+use desk_domain::message::{
+    Direction, MailMessage, MessageStore, Recorded, ThreadRef, TicketWrite,
+};
 use desk_domain::{ActivityEntry, DeskError, DeskResult, TicketNumber};
+use desk_domain::{Page, PageRequest};
 
 use crate::item::{from_item, s, to_item};
 use crate::tickets::{activity_item, ticket_item};
@@ -27,15 +30,47 @@ fn delivery_pk(id: &str) -> String {
     format!("DELIVERY#{id}")
 }
 
+/// The index key of an RFC Message-ID. SES rewrites the Message-ID of mail it
+/// sends to `<ses id>@<region>.amazonses.com` (`email.amazonses.com` in
+/// us-east-1), so those are keyed on the SES id alone: whichever form comes back
+/// in `In-Reply-To`, it finds the ticket.
 fn msgid_pk(id: &str) -> String {
-    format!("MSGID#{}", id.to_ascii_lowercase())
+    let id = id
+        .trim()
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_ascii_lowercase();
+    match id.rsplit_once('@') {
+        Some((local, domain))
+            if domain == "amazonses.com" || domain.ends_with(".amazonses.com") =>
+        {
+            format!("MSGID#ses:{local}")
+        }
+        _ => format!("MSGID#{id}"),
+    }
+}
+
+fn msgid_update(table: &str, id: &str, ticket: TicketNumber) -> DeskResult<TransactWriteItem> {
+    // First writer keeps an id: a reused Message-ID never moves to another ticket.
+    let update = Update::builder()
+        .table_name(table)
+        .key(keys::PK, s(msgid_pk(id)))
+        .key(keys::SK, s("MSGID"))
+        .update_expression("SET ticket = if_not_exists(ticket, :n)")
+        .expression_attribute_values(":n", AttributeValue::N(ticket.get().to_string()))
+        .build()
+        .map_err(|e| DeskError::Storage(e.to_string()))?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+fn message_sk(id: &str) -> String {
+    format!("MSG#{id}")
 }
 
 /// A transaction holds at most 100 items; message ids beyond this are not indexed.
 const MAX_INDEXED_IDS: usize = 40;
 
 #[async_trait]
-impl InboundStore for DynamoStore {
+impl MessageStore for DynamoStore {
     async fn ticket_for_message_ids(&self, ids: &[String]) -> DeskResult<Option<TicketNumber>> {
         if ids.is_empty() {
             return Ok(None);
@@ -85,7 +120,7 @@ impl InboundStore for DynamoStore {
 
     async fn record(
         &self,
-        message: &InboundMessage,
+        message: &MailMessage,
         write: &TicketWrite,
         activity: &[ActivityEntry],
         message_ids: &[String],
@@ -147,7 +182,7 @@ impl InboundStore for DynamoStore {
             to_item(
                 message,
                 keys::ticket_pk(message.ticket),
-                format!("MSG#{}", message.id),
+                message_sk(&message.id),
             )?,
             None,
         )?);
@@ -160,20 +195,8 @@ impl InboundStore for DynamoStore {
             if indexed.contains(&pk) {
                 continue;
             }
-            indexed.push(pk.clone());
-            // First writer keeps an id: a reused Message-ID never moves to another ticket.
-            let update = Update::builder()
-                .table_name(&self.table)
-                .key(keys::PK, s(pk))
-                .key(keys::SK, s("MSGID"))
-                .update_expression("SET ticket = if_not_exists(ticket, :n)")
-                .expression_attribute_values(
-                    ":n",
-                    AttributeValue::N(message.ticket.get().to_string()),
-                )
-                .build()
-                .map_err(|e| DeskError::Storage(e.to_string()))?;
-            items.push(TransactWriteItem::builder().update(update).build());
+            indexed.push(pk);
+            items.push(msgid_update(&self.table, id, message.ticket)?);
         }
         match tx::transact(
             self.client
@@ -231,7 +254,32 @@ impl InboundStore for DynamoStore {
         }
     }
 
-    async fn messages(&self, number: TicketNumber) -> DeskResult<Vec<InboundMessage>> {
+    async fn list_messages(
+        &self,
+        number: TicketNumber,
+        page: &PageRequest,
+    ) -> DeskResult<Page<MailMessage>> {
+        self.query_children(number, "MSG#", page).await
+    }
+
+    async fn get_message(&self, number: TicketNumber, id: &str) -> DeskResult<Option<MailMessage>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::ticket_pk(number)))
+            .key(keys::SK, s(message_sk(id)))
+            .send()
+            .await
+            .map_err(storage("GetItem message"))?;
+        out.item.map(from_item).transpose()
+    }
+
+    async fn recent_thread(
+        &self,
+        number: TicketNumber,
+        limit: usize,
+    ) -> DeskResult<Vec<ThreadRef>> {
         let out = self
             .client
             .query()
@@ -239,14 +287,83 @@ impl InboundStore for DynamoStore {
             .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
             .expression_attribute_values(":pk", s(keys::ticket_pk(number)))
             .expression_attribute_values(":p", s("MSG#"))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 100) as i32)
+            .projection_expression("direction, rfc_message_id, #from")
+            .expression_attribute_names("#from", "from")
             .send()
             .await
-            .map_err(storage("Query messages"))?;
-        out.items
+            .map_err(storage("Query recent messages"))?;
+        Ok(out
+            .items
             .unwrap_or_default()
             .into_iter()
-            .map(from_item)
-            .collect()
+            .map(|item| {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                ThreadRef {
+                    direction: match text("direction").as_deref() {
+                        Some("outbound") => Direction::Outbound,
+                        _ => Direction::Inbound,
+                    },
+                    rfc_message_id: text("rfc_message_id"),
+                    from: text("from").unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+
+    async fn delivery(&self, delivery_id: &str) -> DeskResult<Option<(TicketNumber, String)>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(delivery_pk(delivery_id)))
+            .key(keys::SK, s("DELIVERY"))
+            .send()
+            .await
+            .map_err(storage("GetItem delivery"))?;
+        Ok(out.item.and_then(|item| {
+            let n = item.get("ticket")?.as_n().ok()?.parse().ok()?;
+            let id = item.get("message")?.as_s().ok()?.clone();
+            Some((TicketNumber::new(n).ok()?, id))
+        }))
+    }
+
+    async fn mark_sent(
+        &self,
+        number: TicketNumber,
+        message: &str,
+        provider_id: &str,
+        message_ids: &[String],
+        _at: DateTime<Utc>,
+    ) -> DeskResult<()> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::ticket_pk(number)))
+            .key(keys::SK, s(message_sk(message)))
+            .update_expression("SET send_state = :sent, provider_message_id = :p")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":p", s(provider_id))
+            .build()
+            .map_err(|e| DeskError::Storage(e.to_string()))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        for id in message_ids.iter().take(MAX_INDEXED_IDS) {
+            items.push(msgid_update(&self.table, id, number)?);
+        }
+        match tx::transact(
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items)),
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if tx::condition_failed_at(&e, 0) => {
+                Err(DeskError::NotFound { what: "message" })
+            }
+            Err(e) => Err(storage("TransactWriteItems message sent")(e)),
+        }
     }
 }
 

@@ -1,0 +1,170 @@
+//! Email on a ticket, both ways: messages received (recorded exactly once per
+//! delivery) and replies the desk sends, and the storage port for both.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::activity::ActivityEntry;
+use crate::error::DeskResult;
+use crate::listing::Page;
+use crate::ports::PageRequest;
+use crate::ticket::Ticket;
+use crate::types::TicketNumber;
+
+/// An attachment's metadata; its bytes stay in the raw message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    pub index: usize,
+    pub filename: String,
+    pub content_type: String,
+    pub size: usize,
+    pub content_id: Option<String>,
+    pub inline: bool,
+}
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Received from outside (SES, IMAP).
+    #[default]
+    Inbound,
+    /// Sent by the desk (an agent's reply).
+    Outbound,
+}
+
+/// Where an outbound message is on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendState {
+    /// In the outbox; the mailer has not sent it yet.
+    Queued,
+    /// The mail service accepted it.
+    Sent,
+}
+
+/// An email as stored on its ticket (bodies cut to limits; a received message's
+/// raw MIME is kept whole).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailMessage {
+    /// Time-ordered id.
+    pub id: String,
+    pub ticket: TicketNumber,
+    #[serde(default)]
+    pub direction: Direction,
+    /// The delivery's identity (SES message id / S3 key, mailbox + UID; for a
+    /// reply, its outbox mail id).
+    pub delivery_id: String,
+    /// Where the raw MIME is kept (`s3://bucket/key`); empty for replies.
+    pub raw_key: String,
+    pub rfc_message_id: Option<String>,
+    pub from_name: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    pub attachments: Vec<AttachmentInfo>,
+    /// Why it counts as automatic (out-of-office, list, bounce…), if it does.
+    pub automation: Option<String>,
+    pub spam: bool,
+    pub truncated: bool,
+    /// When it was received (inbound) or written (outbound).
+    pub received_at: DateTime<Utc>,
+    /// Outbound: the agent who wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Outbound: queued or sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_state: Option<SendState>,
+    /// Outbound: the id the mail service gave it once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_message_id: Option<String>,
+    /// Outbound: the message it answers (`In-Reply-To`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+}
+
+/// What threading needs of a ticket's recent messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRef {
+    pub direction: Direction,
+    pub rfc_message_id: Option<String>,
+    pub from: String,
+}
+
+/// The ticket write that goes with a received message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TicketWrite {
+    /// A new ticket (its number already allocated).
+    Create(Ticket),
+    /// The ticket changed (e.g. reopened): replace it if still at `expected_version`.
+    Update {
+        ticket: Ticket,
+        expected_version: u64,
+    },
+    /// Only the ticket's update time moves.
+    Touch {
+        number: TicketNumber,
+        at: DateTime<Utc>,
+    },
+}
+
+/// How a delivery was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Stored,
+    /// This delivery was recorded before (redelivery, retry, racing poller): nothing written.
+    Duplicate,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// The ticket that owns any of these RFC message ids (ours or received). 1 round trip.
+    async fn ticket_for_message_ids(&self, ids: &[String]) -> DeskResult<Option<TicketNumber>>;
+    /// Records the delivery, the message, the ticket write, the activity entries and
+    /// the message's ids, in one transaction conditioned on the delivery being new.
+    /// 1 round trip. `VersionConflict` if an `Update` lost a race.
+    async fn record(
+        &self,
+        message: &MailMessage,
+        write: &TicketWrite,
+        activity: &[ActivityEntry],
+        message_ids: &[String],
+    ) -> DeskResult<Recorded>;
+    /// Keeps a delivery that must not become a ticket (virus): recorded once. 1 round trip.
+    async fn quarantine(
+        &self,
+        delivery_id: &str,
+        raw_key: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> DeskResult<Recorded>;
+    /// One page of a ticket's messages, oldest first. 1 round trip.
+    async fn list_messages(
+        &self,
+        number: TicketNumber,
+        page: &PageRequest,
+    ) -> DeskResult<Page<MailMessage>>;
+    /// One message of a ticket. 1 round trip.
+    async fn get_message(&self, number: TicketNumber, id: &str) -> DeskResult<Option<MailMessage>>;
+    /// The ticket's `limit` most recent messages, newest first, only what
+    /// threading needs. 1 round trip.
+    async fn recent_thread(&self, number: TicketNumber, limit: usize)
+        -> DeskResult<Vec<ThreadRef>>;
+    /// The message a delivery was recorded as (ticket, message id). 1 round trip.
+    async fn delivery(&self, delivery_id: &str) -> DeskResult<Option<(TicketNumber, String)>>;
+    /// An outbound message was accepted by the mail service as `provider_id`;
+    /// `message_ids` are the RFC ids it is known by from now on (indexed for
+    /// threading). 1 round trip; repeating it is harmless.
+    async fn mark_sent(
+        &self,
+        number: TicketNumber,
+        message: &str,
+        provider_id: &str,
+        message_ids: &[String],
+        at: DateTime<Utc>,
+    ) -> DeskResult<()>;
+}
