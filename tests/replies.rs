@@ -358,3 +358,84 @@ async fn a_reply_costs_a_known_number_of_dynamodb_round_trips() {
         "{calls:?}"
     );
 }
+
+fn bounce_of(message_id: &str, recipient: &str, subject: &str) -> String {
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("mail-templates/dsn-bounce-of-reply.eml"),
+    )
+    .expect("bounce template");
+    template
+        .replace("{{REPORT_ID}}", &uuid::Uuid::new_v4().simple().to_string())
+        .replace("{{MESSAGE_ID}}", message_id)
+        .replace("{{RECIPIENT}}", recipient)
+        .replace("{{SUBJECT}}", subject)
+        .replace('\n', "\r\n")
+}
+
+#[tokio::test]
+async fn a_bounce_of_our_reply_attaches_to_its_ticket_and_flags_the_recipient() {
+    let s = Stack::start().await;
+    let from = customer();
+    let (n, _) = customer_writes(&s, &from, "Password reset").await;
+    let r = post_reply(&s, n, "admin", json!({"text": "Done, try again."}), None).await;
+    let our_id = r.body["rfc_message_id"].as_str().unwrap().to_string();
+    s.drain_outbox().await;
+    let list = s.get(&format!("/tickets/{n}/messages"), "admin").await;
+    let ses_id = messages(&list)[1]["provider_message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tickets_before = s.get("/tickets?limit=100", "admin").await.body["count"].clone();
+
+    // The report returns the headers of our mail as SES sent it (SES's Message-ID).
+    let raw = bounce_of(
+        &format!("{ses_id}@email.amazonses.com"),
+        &from,
+        "Re: Password reset",
+    );
+    let number = desk_domain::TicketNumber::new(n).unwrap();
+    assert_eq!(receive(&s, raw).await, Outcome::Reply(number));
+    // And one quoting the Message-ID the desk gave it.
+    let raw = bounce_of(&our_id, &from, "Re: Password reset");
+    assert_eq!(receive(&s, raw).await, Outcome::Reply(number));
+
+    let after = s.get("/tickets?limit=100", "admin").await;
+    assert_eq!(
+        after.body["count"], tickets_before,
+        "no new ticket for a bounce"
+    );
+    let t = s.get(&format!("/tickets/{n}"), "admin").await;
+    assert_eq!(t.body["status"], "open", "a bounce changes no status");
+    assert_eq!(t.body["tags"], json!(["bounced"]));
+    let activity = s.get(&format!("/tickets/{n}/activity"), "admin").await;
+    let failed: Vec<&Value> = activity.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "delivery_failed")
+        .collect();
+    assert_eq!(failed.len(), 2, "{}", activity.body);
+    assert_eq!(failed[0]["recipients"], json!([from]));
+    assert_eq!(
+        failed[0]["original_message_id"],
+        format!("{ses_id}@email.amazonses.com")
+    );
+    // The report itself is kept as a message of the ticket.
+    let report = s
+        .get(
+            &format!(
+                "/tickets/{n}/messages/{}",
+                failed[0]["report_message_id"].as_str().unwrap()
+            ),
+            "admin",
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(report.body["automation"], "Bounce");
+    assert_eq!(
+        s.drain_outbox().await,
+        0,
+        "no automatic mail answers a bounce"
+    );
+}

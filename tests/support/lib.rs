@@ -368,7 +368,14 @@ async fn raw_mail_to(to: &str) -> Vec<String> {
         if let Some(list) = data["ses"][kind].as_array() {
             for m in list {
                 let text = m.to_string();
-                if text.contains(to) {
+                // Raw sends list their envelope recipients; match those, not mentions in a body.
+                let addressed = match m["destinations"].as_array() {
+                    Some(d) => d
+                        .iter()
+                        .any(|a| a.as_str().is_some_and(|a| a.eq_ignore_ascii_case(to))),
+                    None => text.contains(to),
+                };
+                if addressed {
                     out.push(m["raw_data"].as_str().map(str::to_string).unwrap_or(text));
                 }
             }

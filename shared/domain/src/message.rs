@@ -156,13 +156,14 @@ pub trait MessageStore: Send + Sync {
         -> DeskResult<Vec<ThreadRef>>;
     /// The message a delivery was recorded as (ticket, message id). 1 round trip.
     async fn delivery(&self, delivery_id: &str) -> DeskResult<Option<(TicketNumber, String)>>;
-    /// An outbound message was accepted by the mail service as `provider_id`;
-    /// `message_ids` are the RFC ids it is known by from now on (indexed for
-    /// threading). 1 round trip; repeating it is harmless.
+    /// Mail about ticket `number` was accepted by the mail service as
+    /// `provider_id`: `message_ids` (the RFC ids it is known by) are indexed for
+    /// threading, and the stored reply it is, if any, is marked sent. 1 round
+    /// trip; repeating it is harmless.
     async fn mark_sent(
         &self,
         number: TicketNumber,
-        message: &str,
+        message: Option<&str>,
         provider_id: &str,
         message_ids: &[String],
         at: DateTime<Utc>,

@@ -69,7 +69,45 @@ impl OutgoingMail {
             .as_str()
             .rsplit_once('@')
             .map_or("desk.invalid", |(_, d)| d);
-        format!("{}@{domain}", self.id)
+        // Mail ids may hold addresses (`rule-notify-1001-a@b.example`): keep the
+        // id-left part a dot-atom, with `@` as `=` so distinct ids stay distinct.
+        let left: String = self
+            .id
+            .chars()
+            .map(|c| match c {
+                '@' => '=',
+                c if c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) => c,
+                _ => '-',
+            })
+            .collect();
+        format!("{left}@{domain}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_one_address_whatever_the_mail_id_holds() {
+        let desk = EmailAddress::parse("support@desk.example").unwrap();
+        let mail = OutgoingMail::automatic(
+            "rule-notify-1001-a@b.example".into(),
+            vec![],
+            String::new(),
+            String::new(),
+            None,
+            "x",
+        );
+        assert_eq!(
+            mail.rfc_message_id(&desk),
+            "rule-notify-1001-a=b.example@desk.example"
+        );
+        let odd = OutgoingMail {
+            id: "a b<c>".into(),
+            ..mail
+        };
+        assert_eq!(odd.rfc_message_id(&desk), "a-b-c-@desk.example");
     }
 }
 

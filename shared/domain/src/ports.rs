@@ -189,7 +189,13 @@ pub struct OffsetClock {
 }
 
 impl OffsetClock {
+    /// Moves the clock forward by `by` (a frozen clock stays frozen, `by` later).
     pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut f) = self.frozen.lock() {
+            if let Some(t) = f.as_mut() {
+                *t += by;
+            }
+        }
         self.offset_ms
             .fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
     }

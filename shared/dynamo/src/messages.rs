@@ -332,22 +332,25 @@ impl MessageStore for DynamoStore {
     async fn mark_sent(
         &self,
         number: TicketNumber,
-        message: &str,
+        message: Option<&str>,
         provider_id: &str,
         message_ids: &[String],
         _at: DateTime<Utc>,
     ) -> DeskResult<()> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::ticket_pk(number)))
-            .key(keys::SK, s(message_sk(message)))
-            .update_expression("SET send_state = :sent, provider_message_id = :p")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":sent", s("sent"))
-            .expression_attribute_values(":p", s(provider_id))
-            .build()
-            .map_err(|e| DeskError::Storage(e.to_string()))?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let mut items = Vec::new();
+        if let Some(message) = message {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::ticket_pk(number)))
+                .key(keys::SK, s(message_sk(message)))
+                .update_expression("SET send_state = :sent, provider_message_id = :p")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":sent", s("sent"))
+                .expression_attribute_values(":p", s(provider_id))
+                .build()
+                .map_err(|e| DeskError::Storage(e.to_string()))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
         for id in message_ids.iter().take(MAX_INDEXED_IDS) {
             items.push(msgid_update(&self.table, id, number)?);
         }
@@ -359,7 +362,7 @@ impl MessageStore for DynamoStore {
         .await
         {
             Ok(_) => Ok(()),
-            Err(e) if tx::condition_failed_at(&e, 0) => {
+            Err(e) if message.is_some() && tx::condition_failed_at(&e, 0) => {
                 Err(DeskError::NotFound { what: "message" })
             }
             Err(e) => Err(storage("TransactWriteItems message sent")(e)),

@@ -48,6 +48,8 @@ pub enum Outcome {
 /// tickets at 3 DynamoDB round trips).
 const RULES_TTL: Duration = Duration::from_secs(30);
 const RECORD_ATTEMPTS: usize = 3;
+/// The tag a ticket gets when mail to its customer bounced.
+pub const BOUNCED_TAG: &str = "bounced";
 /// Automatic mails to one address per hour (loop protection).
 pub const AUTO_MAIL_PER_HOUR: u32 = 10;
 
@@ -113,12 +115,20 @@ impl Ingest {
                 return Ok(Some(t));
             }
         }
-        if let Some(n) = self
-            .desk
-            .messages
-            .ticket_for_message_ids(&s.message_ids)
-            .await?
-        {
+        // A bounce names the mail that bounced (ours) in its returned headers:
+        // those ids come first, so the report joins the ticket that mail was about.
+        let mut ids: Vec<String> = mail
+            .bounce
+            .iter()
+            .flat_map(|b| {
+                b.original_message_id
+                    .iter()
+                    .chain(b.original_references.iter().rev())
+                    .cloned()
+            })
+            .collect();
+        ids.extend(s.message_ids.iter().cloned());
+        if let Some(n) = self.desk.messages.ticket_for_message_ids(&ids).await? {
             if let Some(t) = self.desk.tickets.get_ticket(n).await? {
                 return Ok(Some(t));
             }
@@ -245,7 +255,50 @@ impl Ingest {
         let reopen = mail.automation.is_none()
             && matches!(ticket.status, Status::Waiting | Status::Closed)
             && from_customer;
-        let write = if reopen {
+        let write = if let Some(bounce) = &mail.bounce {
+            // Our mail to these recipients failed: say so on the ticket and tag it,
+            // so agents can find tickets whose customer cannot be reached.
+            entries.push(ActivityEntry::new(
+                ticket.number,
+                message.received_at + chrono::Duration::microseconds(1),
+                Actor::Sender {
+                    address: message.from.clone(),
+                },
+                ActivityKind::DeliveryFailed {
+                    recipients: bounce.failed_recipients.clone(),
+                    original_message_id: bounce.original_message_id.clone(),
+                    report_message_id: message.id.clone(),
+                },
+            ));
+            match Tag::parse(BOUNCED_TAG) {
+                Ok(tag) if !ticket.tags.contains(&tag) => {
+                    let mut next = ticket.clone();
+                    next.tags.insert(tag);
+                    next.version += 1;
+                    next.updated_at = message.received_at;
+                    entries.push(ActivityEntry::new(
+                        ticket.number,
+                        message.received_at + chrono::Duration::microseconds(2),
+                        Actor::System,
+                        ActivityKind::FieldsChanged {
+                            changes: vec![desk_domain::ticket::FieldChange {
+                                field: "tags".into(),
+                                from: serde_json::json!(ticket.tags),
+                                to: serde_json::json!(next.tags),
+                            }],
+                        },
+                    ));
+                    TicketWrite::Update {
+                        ticket: next,
+                        expected_version: ticket.version,
+                    }
+                }
+                _ => TicketWrite::Touch {
+                    number: ticket.number,
+                    at: message.received_at,
+                },
+            }
+        } else if reopen {
             let mut next = ticket.clone();
             next.status = Status::Open;
             next.closed_at = None;

@@ -64,16 +64,26 @@ impl Mailer {
             // lease is refused, and this is logged for the rare one after it.
             tracing::error!(mail_id = %mail.id, error = %e, "mail sent but not recorded");
         }
-        if let (Some(n), Some(stored)) = (mail.ticket, &mail.message) {
-            // SES gives the mail a Message-ID of its own: index it, so an answer
-            // quoting only that id still finds the ticket.
-            let ses_id = format!("{message_id}@email.amazonses.com");
+        if let Some(n) = mail.ticket {
+            // Index the ids the mail is known by — ours and the one SES gives it —
+            // so an answer quoting either finds the ticket (replies to
+            // notifications and links included), and mark a stored reply sent.
+            let ids = [
+                mail.rfc_message_id(&self.from),
+                format!("{message_id}@email.amazonses.com"),
+            ];
             if let Err(e) = self
                 .messages
-                .mark_sent(n, stored, &message_id, &[ses_id], self.clock.now())
+                .mark_sent(
+                    n,
+                    mail.message.as_deref(),
+                    &message_id,
+                    &ids,
+                    self.clock.now(),
+                )
                 .await
             {
-                tracing::warn!(mail_id = %mail.id, error = %e, "recording the sent reply failed");
+                tracing::warn!(mail_id = %mail.id, error = %e, "recording the sent mail failed");
             }
         }
         if let Some(n) = mail.ticket {
