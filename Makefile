@@ -14,7 +14,7 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	TABLE_NAME=$(TABLE_NAME)
 DESK_LOCAL := target/debug/desk-local
 
-.PHONY: help tools dev down token mail replay test lint bench-list bench-expire sizes
+.PHONY: help tools dev down token mail replay test lint bench-list bench-expire bench-big-mail sizes
 
 help:
 	@echo "make dev                 start the local stack, serve the API on http://127.0.0.1:$(API_PORT) with demo data"
@@ -25,6 +25,7 @@ help:
 	@echo "make test                run every test (unit, DynamoDB Local, HTTP, OpenAPI fuzzing, template lint)"
 	@echo "make bench-list          list-page latency at 1,000 vs 100,000 tickets (DynamoDB Local)"
 	@echo "make bench-expire        one expiry run over 100,000 live cases of which 100 are due"
+	@echo "make bench-big-mail      a 25 MB email through the ingest handler: time and peak memory vs template.yaml"
 	@echo "make sizes               release binary sizes and cold-start init time"
 
 tools:
@@ -69,6 +70,9 @@ bench-list: tools
 
 bench-expire: tools
 	@infra/scripts/bench.sh bench-expire
+
+bench-big-mail: tools
+	@infra/scripts/bench.sh bench-big-mail
 
 sizes: tools
 	@infra/scripts/sizes.sh

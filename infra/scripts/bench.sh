@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a desk-local benchmark (bench-list, bench-expire) on its own emulators
+# Runs a desk-local benchmark (bench-list, bench-expire, bench-big-mail) on its own emulators
 # (.dev/bench/), release build, so it never touches make dev's data.
 #   bench.sh bench-list [--sizes 1000,100000] [--samples 40]
 #   bench.sh bench-expire [--live 100000] [--due 100]

@@ -15,7 +15,26 @@ use desk_domain::{
 };
 use desk_dynamo::DynamoStore;
 
-fn arg(args: &[String], name: &str, default: &str) -> String {
+/// Drops a benchmark's table and prints its report on stdout.
+pub(crate) async fn finish(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    report: &str,
+) -> Result<(), String> {
+    client
+        .delete_table()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(report.as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+/// The value after `name` in `args`, else `default` (the benchmarks' flags).
+pub(crate) fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))

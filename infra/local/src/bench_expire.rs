@@ -13,13 +13,7 @@ use desk_domain::session::{
 use desk_domain::UserId;
 use desk_dynamo::{CallCounter, DynamoStore};
 
-fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| default.into())
-}
+use crate::bench::arg;
 
 fn case(i: u32, created: chrono::DateTime<Utc>) -> Result<StoredCase, String> {
     let code = SessionCode::from_number(i);
@@ -108,15 +102,5 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         calls.iter().filter(|c| **c == "TransactWriteItems").count(),
         calls.iter().filter(|c| **c == "Scan").count(),
     );
-    store
-        .client()
-        .delete_table()
-        .table_name(&table)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    use std::io::Write;
-    std::io::stdout()
-        .write_all(out.as_bytes())
-        .map_err(|e| e.to_string())
+    crate::bench::finish(store.client(), &table, &out).await
 }

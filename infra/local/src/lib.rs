@@ -67,3 +67,31 @@ pub fn local_config(
         },
     })
 }
+
+/// A mail from `big@example.org` with one attachment of `size` pseudo-random
+/// (incompressible) bytes, base64 in 76-character lines: the raw message is
+/// about 4/3 of `size`. Returns the raw message and the attachment.
+pub fn mail_with_attachment(size: usize) -> (Vec<u8>, Vec<u8>) {
+    use base64::Engine;
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let payload: Vec<u8> = (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&payload);
+    let mut raw = format!(
+        "From: Big Sender <big@example.org>\r\nTo: support@desk.example\r\nSubject: Disk image for analysis\r\nMessage-ID: <{}@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe image is attached.\r\n--b1\r\nContent-Type: application/octet-stream; name=\"disk.img\"\r\nContent-Disposition: attachment; filename=\"disk.img\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+        uuid::Uuid::new_v4().simple()
+    )
+    .into_bytes();
+    for line in encoded.as_bytes().chunks(76) {
+        raw.extend_from_slice(line);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"--b1--\r\n");
+    (raw, payload)
+}

@@ -8,9 +8,11 @@
 //!   desk-local mail FILE.eml|FOLDER    deliver mail as SES would (raw to S3 + S3 event to SQS)
 //!   desk-local replay                  move dead-lettered inbound mail and outbox mail back
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
+//!   desk-local bench-big-mail [--mb N]  a 25 MB email through the ingest handler
 //!   desk-local bench-expire ...        expiry-run cost with many live cases (see README)
 
 mod bench;
+mod bench_big_mail;
 mod bench_expire;
 
 use std::net::SocketAddr;
@@ -123,6 +125,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         }
         "bench-list" => bench::run(&args[1..]).await,
         "bench-expire" => bench_expire::run(&args[1..]).await,
+        "bench-big-mail" => bench_big_mail::run(&args[1..]).await,
         _ => Err("usage: desk-local create-table | seed | bootstrap-admin ID | serve [--port N] | token USER [--ttl S] | bench-list".into()),
     }
 }

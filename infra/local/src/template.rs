@@ -92,6 +92,30 @@ pub fn desk_table_spec() -> Result<TableSpec, TemplateError> {
     table_spec(&crate::repo_root().join("template.yaml"), "DeskTable")
 }
 
+/// A function's memory (MB) and timeout (seconds) in the repository's
+/// `template.yaml`: its own settings, else the template's `Globals`.
+pub fn function_limits(logical_id: &str) -> Result<(u64, u64), TemplateError> {
+    let path = crate::repo_root().join("template.yaml");
+    let raw = std::fs::read_to_string(&path)
+        .map_err(|e| TemplateError::Read(path.display().to_string(), e))?;
+    let doc: Value = serde_yaml::from_str(&raw)?;
+    let resource = &doc["Resources"][logical_id];
+    if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+        return Err(TemplateError::Shape(format!(
+            "{logical_id} is not an AWS::Serverless::Function"
+        )));
+    }
+    let props = &resource["Properties"];
+    let globals = &doc["Globals"]["Function"];
+    let setting = |key: &str| {
+        props[key]
+            .as_u64()
+            .or_else(|| globals[key].as_u64())
+            .ok_or_else(|| TemplateError::Shape(format!("{logical_id} has no {key}")))
+    };
+    Ok((setting("MemorySize")?, setting("Timeout")?))
+}
+
 /// Creates `name` from the template unless it exists. Returns whether it created it.
 pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, String> {
     let exists = client
@@ -113,6 +137,13 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_function_limits_with_globals_as_defaults() {
+        let (memory, timeout) = function_limits("IngestFunction").unwrap();
+        assert!(memory >= 512 && timeout >= 60, "{memory} MB, {timeout} s");
+        assert!(function_limits("NoSuchFunction").is_err());
+    }
 
     #[test]
     fn reads_the_desk_table_with_every_list_index() {

@@ -7,6 +7,7 @@ pub mod body;
 pub mod problem;
 mod routes;
 mod routes_cases;
+mod routes_mail;
 mod strict;
 
 use desk_domain::Desk;
@@ -29,6 +30,8 @@ pub struct App {
 pub struct Reply {
     status: StatusCode,
     body: Option<serde_json::Value>,
+    /// A non-JSON body (downloads) and its content type.
+    bytes: Option<(Vec<u8>, String)>,
     headers: Vec<(http::header::HeaderName, String)>,
 }
 
@@ -44,6 +47,7 @@ impl Reply {
         Ok(Self {
             status,
             body: Some(body),
+            bytes: None,
             headers: vec![],
         })
     }
@@ -56,7 +60,28 @@ impl Reply {
         Self {
             status: StatusCode::NO_CONTENT,
             body: None,
+            bytes: None,
             headers: vec![],
+        }
+    }
+
+    /// A download: `bytes` of `content_type`.
+    pub fn bytes(bytes: Vec<u8>, content_type: &str) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: None,
+            bytes: Some((bytes, content_type.to_string())),
+            headers: vec![],
+        }
+    }
+
+    /// `303 See Other` to `location` (a download link).
+    pub fn see_other(location: String) -> Self {
+        Self {
+            status: StatusCode::SEE_OTHER,
+            body: None,
+            bytes: None,
+            headers: vec![(http::header::LOCATION, location)],
         }
     }
 
@@ -82,17 +107,17 @@ fn request_id(req: &Request) -> String {
 }
 
 fn render(status: StatusCode, body: Option<Vec<u8>>, content_type: &str) -> Response<Body> {
+    let has_body = body.is_some();
     let mut resp = Response::new(body.map_or(Body::Empty, Body::Binary));
     *resp.status_mut() = status;
-    if status != StatusCode::NO_CONTENT {
-        resp.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static(if content_type == "problem" {
-                "application/problem+json"
-            } else {
-                "application/json"
-            }),
-        );
+    if has_body {
+        let value = match content_type {
+            "problem" => HeaderValue::from_static("application/problem+json"),
+            "json" => HeaderValue::from_static("application/json"),
+            other => HeaderValue::from_str(other)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        };
+        resp.headers_mut().insert(http::header::CONTENT_TYPE, value);
     }
     resp
 }
@@ -123,11 +148,16 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         let result = routes::dispatch(app, &req).await;
         let mut resp = match result {
             Ok(reply) => {
-                let body = reply
-                    .body
-                    .as_ref()
-                    .map(|b| serde_json::to_vec(b).unwrap_or_default());
-                let mut resp = render(reply.status, body, "json");
+                let mut resp = match reply.bytes {
+                    Some((bytes, content_type)) => render(reply.status, Some(bytes), &content_type),
+                    None => {
+                        let body = reply
+                            .body
+                            .as_ref()
+                            .map(|b| serde_json::to_vec(b).unwrap_or_default());
+                        render(reply.status, body, "json")
+                    }
+                };
                 for (name, value) in reply.headers {
                     if let Ok(v) = HeaderValue::from_str(&value) {
                         resp.headers_mut().insert(name, v);

@@ -1,6 +1,5 @@
 //! Routing: method + path to a domain call. Each arm only translates.
 
-use desk_domain::conversation::NewReply;
 use desk_domain::directory::{GroupUpdate, NewGroup, NewUser, UserUpdate};
 use desk_domain::note::NewNote;
 use desk_domain::rules::{NewRule, RuleInput, RuleUpdate};
@@ -29,17 +28,6 @@ fn group_id(raw: &str) -> Result<GroupId, Problem> {
     GroupId::parse(raw).map_err(|_| Problem::not_found("group"))
 }
 
-/// Message ids are time-ordered ids; anything else cannot exist.
-fn message_id(raw: &str) -> Result<&str, Problem> {
-    let plausible =
-        (1..=40).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    if plausible {
-        Ok(raw)
-    } else {
-        Err(Problem::not_found("message"))
-    }
-}
-
 pub(crate) fn method_not_allowed(allowed: &str) -> Problem {
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -57,7 +45,10 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["tickets", _, "activity"] => "GET",
         ["tickets", _, "notes"] => "GET, POST",
         ["tickets", _, "replies"] => "POST",
-        ["tickets", _, "messages"] | ["tickets", _, "messages", _] => "GET",
+        ["tickets", _, "messages"]
+        | ["tickets", _, "messages", _]
+        | ["tickets", _, "messages", _, "raw"]
+        | ["tickets", _, "messages", _, "attachments", _] => "GET",
         ["users"] | ["groups"] => "GET, POST",
         ["users", _] | ["groups", _] | ["modules", _] => "GET, PUT, DELETE",
         ["tickets", _, "sessions"] => "POST",
@@ -97,6 +88,9 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     }
     let subject = app.auth.subject(req)?;
     let caller = app.desk.caller(&subject).await?;
+    if matches!(segments.get(2), Some(&"replies") | Some(&"messages")) {
+        return crate::routes_mail::route(app, req, &caller, &method, &segments).await;
+    }
     if matches!(segments.first(), Some(&"service-cases") | Some(&"modules"))
         || segments.get(2) == Some(&"sessions")
     {
@@ -167,47 +161,6 @@ async fn route(
             let input: NewNote = json(req)?;
             let note = desk.add_note(caller, number, input).await?;
             Reply::json(StatusCode::CREATED, &note)
-        }
-
-        ("POST", ["tickets", id, "replies"]) => {
-            no_query(req)?;
-            let number = ticket_number(id)?;
-            let input: NewReply = json(req)?;
-            let key = req
-                .headers()
-                .get("idempotency-key")
-                .map(|v| {
-                    v.to_str().map_err(|_| {
-                        Problem::invalid_field(FieldError::new(
-                            "Idempotency-Key",
-                            "must be visible ASCII",
-                        ))
-                    })
-                })
-                .transpose()?;
-            let outcome = desk.reply(caller, number, input, key).await?;
-            let status = if outcome.created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Reply::json(status, &outcome.message)
-        }
-        ("GET", ["tickets", id, "messages"]) => {
-            let number = ticket_number(id)?;
-            let page = desk
-                .ticket_messages(caller, number, &page_request(req)?)
-                .await?;
-            Reply::ok(&json!({"items": page.items, "next_cursor": page.next_cursor}))
-        }
-        ("GET", ["tickets", id, "messages", message]) => {
-            no_query(req)?;
-            let number = ticket_number(id)?;
-            Reply::ok(
-                &desk
-                    .ticket_message(caller, number, message_id(message)?)
-                    .await?,
-            )
         }
 
         ("GET", ["users"]) => {

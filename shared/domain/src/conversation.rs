@@ -115,6 +115,25 @@ impl Desk {
             .ok_or(DeskError::NotFound { what: "message" })
     }
 
+    /// A received message of a ticket the caller may see, with its raw MIME.
+    /// Round trips: 1 GetItem (ticket), 1 GetItem (message), 1 S3 GetObject.
+    pub async fn raw_message(
+        &self,
+        caller: &Caller,
+        number: TicketNumber,
+        id: &str,
+    ) -> DeskResult<(MailMessage, Vec<u8>)> {
+        let message = self.ticket_message(caller, number, id).await?;
+        if message.raw_key.is_empty() {
+            // Replies are stored as written, not as MIME.
+            return Err(DeskError::NotFound {
+                what: "raw_message",
+            });
+        }
+        let raw = self.raw_mail.raw(&message.raw_key).await?;
+        Ok((message, raw))
+    }
+
     /// Replies to the ticket's customer by email. Round trips: 1 GetItem (the
     /// ticket), 1 Query (the thread's ids), 1 transaction, 1 SQS send.
     pub async fn reply(

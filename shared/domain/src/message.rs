@@ -169,3 +169,60 @@ pub trait MessageStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> DeskResult<()>;
 }
+
+/// Where raw messages are kept (S3), addressed as `s3://bucket/key`. The desk
+/// never deletes them: every email ever received stays retrievable.
+#[async_trait]
+pub trait RawMailStore: Send + Sync {
+    /// The bytes at `location`. 1 round trip.
+    async fn raw(&self, location: &str) -> DeskResult<Vec<u8>>;
+    /// Stores `bytes` at `location` (a download too large to answer inline). 1 round trip.
+    async fn put(&self, location: &str, bytes: Vec<u8>, content_type: &str) -> DeskResult<()>;
+    /// A short-lived download link for `location`, served as an attachment named
+    /// `filename` of type `content_type`. Signed locally: no round trip.
+    async fn link(&self, location: &str, filename: &str, content_type: &str) -> DeskResult<String>;
+}
+
+/// `s3://bucket/key` → (bucket, key).
+pub fn split_location(location: &str) -> Option<(&str, &str)> {
+    let rest = location.strip_prefix("s3://")?;
+    let (bucket, key) = rest.split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
+}
+
+/// `attachment; filename*=UTF-8''…` (RFC 6266 / 8187), safe for any file name.
+pub fn content_disposition(filename: &str) -> String {
+    let mut encoded = String::new();
+    for b in filename.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispositions_encode_any_filename() {
+        assert_eq!(
+            content_disposition("Rechnung März.pdf"),
+            "attachment; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf"
+        );
+        assert_eq!(
+            content_disposition("a\"b\r\n.txt"),
+            "attachment; filename*=UTF-8''a%22b%0D%0A.txt"
+        );
+    }
+
+    #[test]
+    fn locations_split_into_bucket_and_key() {
+        assert_eq!(split_location("s3://b/k/1"), Some(("b", "k/1")));
+        assert_eq!(split_location("s3://b/"), None);
+        assert_eq!(split_location("b/k"), None);
+    }
+}

@@ -8,7 +8,7 @@ use crate::activity::{ActivityEntry, ActivityKind, Actor};
 use crate::directory::{Group, GroupUpdate, NewGroup, NewUser, User, UserUpdate};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::{ListRequest, Page};
-use crate::message::MessageStore;
+use crate::message::{MessageStore, RawMailStore};
 use crate::note::{excerpt, NewNote, Note};
 use crate::outbound::{EventBus, Outbox, ReplyAddress};
 use crate::ports::{
@@ -38,6 +38,7 @@ pub struct Desk {
     pub modules: Arc<dyn ModuleStore>,
     pub rules: Arc<dyn RuleStore>,
     pub messages: Arc<dyn MessageStore>,
+    pub raw_mail: Arc<dyn RawMailStore>,
     pub reply_address: Arc<dyn ReplyAddress>,
     pub limiter: Arc<dyn RateLimiter>,
     pub outbox: Arc<dyn Outbox>,

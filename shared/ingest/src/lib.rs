@@ -536,9 +536,3 @@ impl Ingest {
         }
     }
 }
-
-/// Where raw messages are kept (S3): read by key, never deleted by the desk.
-#[async_trait::async_trait]
-pub trait RawMail: Send + Sync {
-    async fn get(&self, bucket: &str, key: &str) -> DeskResult<Vec<u8>>;
-}

@@ -6,13 +6,14 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use desk_domain::message::RawMailStore;
 use desk_domain::{DeskError, Source};
-use desk_ingest::{Delivery, Ingest, Outcome, RawMail};
+use desk_ingest::{Delivery, Ingest, Outcome};
 use serde_json::Value;
 
 pub struct Inbound {
     pub ingest: Ingest,
-    pub raw: Arc<dyn RawMail>,
+    pub raw: Arc<dyn RawMailStore>,
 }
 
 /// One stored object named by an S3 event.
@@ -77,15 +78,12 @@ impl Inbound {
     async fn one(&self, body: &str) -> Result<Vec<Outcome>, String> {
         let mut outcomes = Vec::new();
         for o in objects(body)? {
-            let raw = self
-                .raw
-                .get(&o.bucket, &o.key)
-                .await
-                .map_err(|e| e.to_string())?;
+            let location = format!("s3://{}/{}", o.bucket, o.key);
+            let raw = self.raw.raw(&location).await.map_err(|e| e.to_string())?;
             // SES names the object by its message id: the delivery's identity.
             let delivery = Delivery {
                 id: o.key.rsplit('/').next().unwrap_or(&o.key).to_string(),
-                raw_key: format!("s3://{}/{}", o.bucket, o.key),
+                raw_key: location,
                 envelope: vec![],
                 source: Source::Email,
             };

@@ -2,6 +2,7 @@
 //! clean text body and a sanitised HTML body, recognise robots and bounces, and
 //! find the signals that thread a reply onto its ticket.
 
+pub mod attachment;
 pub mod headers;
 pub mod parse;
 pub mod robots;
@@ -9,6 +10,7 @@ pub mod sanitize;
 pub mod thread;
 pub mod token;
 
+pub use attachment::{attachment, AttachmentContent};
 pub use parse::{parse, Attachment, Limits, Mailbox, ParsedMail, Verdicts};
 pub use robots::{classify, Automation};
 pub use token::ReplyToken;

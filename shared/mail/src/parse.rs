@@ -263,12 +263,6 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
                 .attribute("report-type")
                 .is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
     });
-    let is_report_message = msg.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    });
     let mut bounce = None;
     if is_report {
         let mut failed = Vec::new();
@@ -349,35 +343,10 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
     let text = cut(&text, limits.max_text_chars, &mut truncated);
 
     let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
-    // In a report (bounce, read receipt) the machine-readable parts are not files.
-    let report_part = |ct: Option<&mail_parser::ContentType<'_>>| {
-        is_report_message
-            && ct.is_some_and(|c| {
-                let kind =
-                    format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")).to_ascii_lowercase();
-                matches!(
-                    kind.as_str(),
-                    "message/delivery-status"
-                        | "message/global-delivery-status"
-                        | "message/disposition-notification"
-                        | "text/rfc822-headers"
-                        | "message/rfc822"
-                        | "message/global-headers"
-                )
-            })
-    };
-    let attachments = msg
-        .attachments()
-        .filter(|part| !report_part(part.content_type()))
+    let attachments = crate::attachment::listed(&msg)
         .enumerate()
         .map(|(index, part)| {
-            let ct = part.content_type();
-            let content_type = ct
-                .map(|c| {
-                    format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream"))
-                        .to_ascii_lowercase()
-                })
-                .unwrap_or_else(|| "application/octet-stream".into());
+            let content_type = crate::attachment::content_type(part);
             let content_id = part
                 .content_id()
                 .map(|c| c.trim_matches(|x| x == '<' || x == '>').to_string());

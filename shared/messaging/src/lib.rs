@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use desk_domain::outbound::{DeskEvent, EventBus, MailTransport, Outbox, OutgoingMail};
 use desk_domain::{DeskError, DeskResult, EmailAddress};
 
-fn failed<E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn failed<E: std::error::Error + Send + Sync + 'static>(
     op: &'static str,
 ) -> impl FnOnce(E) -> DeskError {
     move |e| {
@@ -190,34 +190,5 @@ pub fn clients(
     )
 }
 
-/// Raw inbound mail in S3 (SES's receipt rule writes it there).
-#[derive(Clone)]
-pub struct S3RawMail {
-    client: aws_sdk_s3::Client,
-}
-
-impl S3RawMail {
-    pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self { client }
-    }
-}
-
-#[async_trait]
-impl desk_ingest::RawMail for S3RawMail {
-    async fn get(&self, bucket: &str, key: &str) -> DeskResult<Vec<u8>> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(failed("S3 GetObject"))?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| DeskError::Storage(format!("S3 body: {e}")))?;
-        Ok(bytes.into_bytes().to_vec())
-    }
-}
+mod raw_mail;
+pub use raw_mail::S3RawMail;

@@ -133,8 +133,10 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
     let store_arc = Arc::new(store.clone());
     let clock = Arc::new(SystemClock);
     let token = desk_mail::ReplyToken::new(config.reply_token_key.clone().into_bytes());
+    let raw_mail = Arc::new(desk_messaging::S3RawMail::new(aws_sdk_s3::Client::new(aws)));
     let desk = Desk {
         messages: store_arc.clone(),
+        raw_mail: raw_mail.clone(),
         reply_address: Arc::new(token.clone()),
         tickets: store_arc.clone(),
         directory: store_arc.clone(),
@@ -171,7 +173,7 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
     );
     let inbound = desk_jobs::inbound::Inbound {
         ingest,
-        raw: Arc::new(desk_messaging::S3RawMail::new(aws_sdk_s3::Client::new(aws))),
+        raw: raw_mail,
     };
     Wired {
         desk,

@@ -1,0 +1,153 @@
+//! The conversation's routes: replying by email, reading a ticket's messages,
+//! and downloading a received message's raw MIME or one of its attachments.
+
+use desk_domain::conversation::NewReply;
+use desk_domain::message::split_location;
+use desk_domain::{Caller, FieldError};
+use http::{Method, StatusCode};
+use lambda_http::Request;
+use serde_json::json;
+
+use crate::body::{json, no_query, page_request};
+use crate::problem::Problem;
+use crate::routes::{ticket_number, Res};
+use crate::{App, Reply};
+
+/// Largest download answered inline: a Lambda response is at most 6 MB and a
+/// binary body travels base64-encoded. Larger ones get a short-lived S3 link.
+pub const INLINE_DOWNLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// Message ids are time-ordered ids; anything else cannot exist.
+fn message_id(raw: &str) -> Result<&str, Problem> {
+    let plausible =
+        (1..=40).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if plausible {
+        Ok(raw)
+    } else {
+        Err(Problem::not_found("message"))
+    }
+}
+
+fn idempotency_key(req: &Request) -> Result<Option<&str>, Problem> {
+    req.headers()
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                Problem::invalid_field(FieldError::new("Idempotency-Key", "must be visible ASCII"))
+            })
+        })
+        .transpose()
+}
+
+/// A download: inline when small, else stored beside the raw message and
+/// answered with `303 See Other` to a signed link.
+async fn download(
+    app: &App,
+    bytes: Vec<u8>,
+    filename: &str,
+    content_type: &str,
+    stored_at: Option<&str>,
+    store_under: &str,
+) -> Res {
+    if bytes.len() <= INLINE_DOWNLOAD_BYTES {
+        return Ok(Reply::bytes(bytes, content_type)
+            .header(
+                http::header::CONTENT_DISPOSITION,
+                desk_domain::message::content_disposition(filename),
+            )
+            // Never let a browser render mail content (HTML attachments) as a page of ours.
+            .header(http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".into())
+            .header(http::header::CACHE_CONTROL, "private, no-store".into()));
+    }
+    let location = match stored_at {
+        Some(l) => l.to_string(),
+        None => {
+            app.desk
+                .raw_mail
+                .put(store_under, bytes, content_type)
+                .await?;
+            store_under.to_string()
+        }
+    };
+    let link = app
+        .desk
+        .raw_mail
+        .link(&location, filename, content_type)
+        .await?;
+    Ok(Reply::see_other(link))
+}
+
+pub(crate) async fn route(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+    method: &Method,
+    segments: &[&str],
+) -> Res {
+    let desk = &app.desk;
+    match (method.as_str(), segments) {
+        ("POST", ["tickets", id, "replies"]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            let input: NewReply = json(req)?;
+            let outcome = desk
+                .reply(caller, number, input, idempotency_key(req)?)
+                .await?;
+            let status = if outcome.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Reply::json(status, &outcome.message)
+        }
+        ("GET", ["tickets", id, "messages"]) => {
+            let number = ticket_number(id)?;
+            let page = desk
+                .ticket_messages(caller, number, &page_request(req)?)
+                .await?;
+            Reply::ok(&json!({"items": page.items, "next_cursor": page.next_cursor}))
+        }
+        ("GET", ["tickets", id, "messages", message]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            Reply::ok(
+                &desk
+                    .ticket_message(caller, number, message_id(message)?)
+                    .await?,
+            )
+        }
+        ("GET", ["tickets", id, "messages", message, "raw"]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            let (stored, raw) = desk
+                .raw_message(caller, number, message_id(message)?)
+                .await?;
+            let name = format!("{}.eml", stored.id);
+            download(app, raw, &name, "message/rfc822", Some(&stored.raw_key), "").await
+        }
+        ("GET", ["tickets", id, "messages", message, "attachments", index]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            let index: usize = index
+                .parse()
+                .ok()
+                .filter(|i: &usize| *i < 1_000)
+                .ok_or_else(|| Problem::not_found("attachment"))?;
+            let (stored, raw) = desk
+                .raw_message(caller, number, message_id(message)?)
+                .await?;
+            let part = desk_mail::attachment(&raw, index)
+                .ok_or_else(|| Problem::not_found("attachment"))?;
+            let name = if part.filename.is_empty() {
+                format!("attachment-{index}")
+            } else {
+                part.filename.clone()
+            };
+            let (bucket, _) =
+                split_location(&stored.raw_key).ok_or_else(|| Problem::not_found("attachment"))?;
+            let under = format!("s3://{bucket}/downloads/{number}/{}/{index}", stored.id);
+            download(app, part.bytes, &name, &part.content_type, None, &under).await
+        }
+        _ => Err(crate::routes::method_not_allowed("GET")),
+    }
+}

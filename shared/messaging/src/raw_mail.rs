@@ -1,0 +1,81 @@
+//! Raw mail in S3: SES's receipt rule (or the IMAP poller) writes each received
+//! message there; the desk reads it back to ingest it and to serve downloads, and
+//! never deletes it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use desk_domain::message::{content_disposition, split_location, RawMailStore};
+use desk_domain::{DeskError, DeskResult};
+
+use crate::failed;
+
+/// How long a download link works.
+const LINK_TTL: Duration = Duration::from_secs(300);
+
+#[derive(Clone)]
+pub struct S3RawMail {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3RawMail {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn location(l: &str) -> DeskResult<(&str, &str)> {
+    split_location(l).ok_or_else(|| DeskError::Storage(format!("not an S3 location: {l}")))
+}
+
+#[async_trait]
+impl RawMailStore for S3RawMail {
+    async fn raw(&self, l: &str) -> DeskResult<Vec<u8>> {
+        let (bucket, key) = location(l)?;
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(failed("S3 GetObject"))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| DeskError::Storage(format!("S3 body: {e}")))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    async fn put(&self, l: &str, bytes: Vec<u8>, content_type: &str) -> DeskResult<()> {
+        let (bucket, key) = location(l)?;
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(failed("S3 PutObject"))?;
+        Ok(())
+    }
+
+    async fn link(&self, l: &str, filename: &str, content_type: &str) -> DeskResult<String> {
+        let (bucket, key) = location(l)?;
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(LINK_TTL)
+            .map_err(|e| DeskError::Storage(format!("presigning: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .response_content_disposition(content_disposition(filename))
+            .response_content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(failed("S3 presign GetObject"))?;
+        Ok(request.uri().to_string())
+    }
+}
