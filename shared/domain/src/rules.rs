@@ -1183,16 +1183,28 @@ fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
-/// The email with lowercased copies made on first use, so each field is folded at most
-/// once per email however many rules read it.
+/// One header as the rules compare it: name and value trimmed once per email.
+struct HeaderField<'a> {
+    name: &'a str,
+    value: &'a str,
+    /// The lowercased value, made when a case-insensitive condition first reads it.
+    folded: OnceCell<String>,
+}
+
+/// The email with its derived forms made once per email however many rules read
+/// them: lowercased copies on first use, the sender's domain, the headers trimmed.
+/// Hundreds of conditions read the same few fields, so per-condition work is kept to
+/// the comparison itself.
 struct Prepared<'a> {
     email: &'a RuleInput,
     sender: OnceCell<String>,
+    /// The domain of the lowercased sender.
+    sender_domain: OnceCell<String>,
     subject: OnceCell<String>,
     body: OnceCell<String>,
     to: OnceCell<Vec<String>>,
     cc: OnceCell<Vec<String>>,
-    header_values: OnceCell<Vec<String>>,
+    headers: OnceCell<Vec<HeaderField<'a>>>,
 }
 
 impl<'a> Prepared<'a> {
@@ -1200,11 +1212,12 @@ impl<'a> Prepared<'a> {
         Prepared {
             email,
             sender: OnceCell::new(),
+            sender_domain: OnceCell::new(),
             subject: OnceCell::new(),
             body: OnceCell::new(),
             to: OnceCell::new(),
             cc: OnceCell::new(),
-            header_values: OnceCell::new(),
+            headers: OnceCell::new(),
         }
     }
 
@@ -1236,12 +1249,30 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    fn headers(&self) -> &[HeaderField<'a>] {
+        let email = self.email;
+        self.headers.get_or_init(|| {
+            email
+                .headers
+                .iter()
+                .map(|(n, v)| HeaderField {
+                    name: n.trim(),
+                    value: v.trim(),
+                    folded: OnceCell::new(),
+                })
+                .collect()
+        })
+    }
+
     /// True when `f` holds for any value of the target (false when it has none).
     fn any<F: FnMut(&str) -> bool>(&self, target: &Target, fold: bool, mut f: F) -> bool {
         let e = self.email;
         match target {
             Target::Sender => f(self.text(e.sender.as_str(), &self.sender, fold)),
-            Target::SenderDomain => f(domain_of(self.text(e.sender.as_str(), &self.sender, fold))),
+            Target::SenderDomain if fold => f(self.sender_domain.get_or_init(|| {
+                domain_of(self.text(e.sender.as_str(), &self.sender, true)).to_string()
+            })),
+            Target::SenderDomain => f(domain_of(e.sender.as_str())),
             Target::To => Self::list(&e.to, &self.to, fold, &mut f),
             Target::Cc => Self::list(&e.cc, &self.cc, fold, &mut f),
             Target::Recipients => {
@@ -1250,23 +1281,14 @@ impl<'a> Prepared<'a> {
             }
             Target::Subject => f(self.text(&e.subject, &self.subject, fold)),
             Target::Body => f(self.text(&e.body, &self.body, fold)),
-            Target::Header(name) => {
-                let folded = fold.then(|| {
-                    self.header_values.get_or_init(|| {
-                        e.headers
-                            .iter()
-                            .map(|(_, v)| v.trim().to_lowercase())
-                            .collect()
+            Target::Header(name) => self.headers().iter().any(|h| {
+                h.name.eq_ignore_ascii_case(name)
+                    && f(if fold {
+                        h.folded.get_or_init(|| h.value.to_lowercase())
+                    } else {
+                        h.value
                     })
-                });
-                e.headers.iter().enumerate().any(|(i, (n, v))| {
-                    n.trim().eq_ignore_ascii_case(name)
-                        && f(match folded {
-                            Some(values) => values.get(i).map_or("", String::as_str),
-                            None => v.trim(),
-                        })
-                })
-            }
+            }),
         }
     }
 }
