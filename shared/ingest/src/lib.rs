@@ -164,7 +164,9 @@ impl Ingest {
             cc: mail.cc.iter().map(|m| m.address.clone()).collect(),
             subject: mail.subject.clone(),
             text: mail.text.clone(),
-            html: mail.html.clone(),
+            // As received: whoever serves it to a person runs it through
+            // `desk_mail::sanitize::clean_html` (sanitising moved to read time).
+            html: mail.html_source.clone(),
             attachments: mail.attachments.clone(),
             automation: mail.automation.as_ref().map(|a| format!("{a:?}")),
             spam: mail.verdicts.spam,

@@ -7,7 +7,6 @@ use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
 
 use crate::robots::{classify, Automation};
-use crate::sanitize::sanitize_html;
 
 /// Storage limits: larger bodies are truncated for storage (the raw stays whole).
 #[derive(Debug, Clone, Copy)]
@@ -71,8 +70,11 @@ pub struct ParsedMail {
     pub date: Option<DateTime<Utc>>,
     /// Clean text body (the text part, or the HTML's text when there is none).
     pub text: String,
-    /// Sanitised HTML body, if the mail had one.
-    pub html: Option<String>,
+    /// The HTML body as received (decoded, cut to the limits), if the mail had one.
+    /// **Not sanitised**: show it to people only through
+    /// [`clean_html`](crate::sanitize::clean_html), which the reader applies when it
+    /// serves the message (so the display policy can change without re-ingesting).
+    pub html_source: Option<String>,
     pub attachments: Vec<Attachment>,
     /// Every header (name, decoded raw value), for rules and robot detection.
     pub headers: Vec<(String, String)>,
@@ -118,6 +120,10 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
 }
 
 fn cut(s: &str, max: usize, truncated: &mut bool) -> String {
+    // A string of at most `max` bytes has at most `max` characters: no need to count.
+    if s.len() <= max {
+        return s.to_string();
+    }
     match s.char_indices().nth(max) {
         Some((i, _)) => {
             *truncated = true;
@@ -225,7 +231,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
                 limits.max_text_chars,
                 &mut truncated,
             ),
-            html: None,
+            html_source: None,
             attachments: vec![],
             headers: vec![],
             automation: None,
@@ -237,10 +243,14 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
     let headers: Vec<(String, String)> = msg
         .headers_raw()
         .map(|(k, v)| {
-            (
-                k.to_string(),
-                v.trim().replace("\r\n", "").replace('\n', ""),
-            )
+            let v = v.trim();
+            // Unfold: folded lines are rare, so only they pay for a copy.
+            let v = if v.contains('\n') {
+                v.replace("\r\n", "").replace('\n', "")
+            } else {
+                v.to_string()
+            };
+            (k.to_string(), v)
         })
         .collect();
     let from = mailboxes(msg.from()).into_iter().next();
@@ -323,16 +333,16 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         bounce = qmail_bounce(&text, from.as_ref().map(|m| m.address.as_str()));
     }
 
-    let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
+    // Sanitising is left to the reader (`sanitize::clean_html`): ingest only needs
+    // the source, to tell inline images from attachments. Without an HTML part
+    // mail-parser would convert the text to HTML, for nothing.
     let has_html =
         msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html"));
-    let html = has_html.then(|| {
-        cut(
-            &sanitize_html(&html_source),
-            limits.max_html_chars,
-            &mut truncated,
-        )
-    });
+    let html_source = if has_html {
+        msg.body_html(0).unwrap_or_default()
+    } else {
+        Default::default()
+    };
     if let Some(part) = msg.text_part(0) {
         if part
             .content_transfer_encoding()
@@ -347,8 +357,6 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         }
     }
     let text = cut(&text, limits.max_text_chars, &mut truncated);
-
-    let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
     // In a report (bounce, read receipt) the machine-readable parts are not files.
     let report_part = |ct: Option<&mail_parser::ContentType<'_>>| {
         is_report_message
@@ -395,6 +403,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         })
         .collect();
 
+    let html_source = has_html.then(|| cut(&html_source, limits.max_html_chars, &mut truncated));
     let sender = from.as_ref().map(|m| m.address.clone());
     let automation = classify(&headers, sender.as_deref(), bounce.is_some(), own_addresses);
     let date = msg
@@ -413,7 +422,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         subject,
         date,
         text,
-        html,
+        html_source,
         attachments,
         verdicts: verdicts(&headers),
         headers,
@@ -538,6 +547,34 @@ mod tests {
         );
         assert_eq!(m.text.chars().count(), 100);
         assert!(m.truncated);
+    }
+
+    #[test]
+    fn keeps_the_html_source_for_the_reader_to_sanitise() {
+        let raw = "From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/related; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<p onclick=\"x()\">Hello <b>agent</b><script>alert(1)</script><img src=\"cid:logo@x\"></p>\r\n--b\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n";
+        let m = parse(raw.as_bytes(), &Limits::default(), &[]);
+        let source = m.html_source.as_deref().expect("an HTML body");
+        // Stored as received ...
+        assert!(source.contains("<script>"), "{source}");
+        // ... the text comes from the HTML, and the image counts as inline ...
+        assert!(m.text.contains("Hello agent"), "{}", m.text);
+        assert_eq!(m.attachments.len(), 1);
+        assert!(m.attachments[0].inline);
+        // ... and what is shown is sanitised.
+        let shown = crate::sanitize::clean_html(source);
+        assert!(
+            !shown.contains("script") && !shown.contains("onclick"),
+            "{shown}"
+        );
+        assert!(shown.contains("<b>agent</b>"), "{shown}");
+
+        // A text-only mail has no HTML source.
+        let plain = parse(
+            b"From: a@example.com\r\n\r\nhi\r\n",
+            &Limits::default(),
+            &[],
+        );
+        assert_eq!(plain.html_source, None);
     }
 
     #[test]
