@@ -829,8 +829,9 @@ enum Target {
     Cc,
     Subject,
     Body,
-    /// Lowercased header name.
-    Header(String),
+    /// Index of the lowercased header name in [`CompiledRules`]' `header_names`
+    /// (conditions on one header share the lookup of its values).
+    Header(usize),
 }
 
 /// The comparison, with its needle already folded when case-insensitive.
@@ -866,7 +867,8 @@ struct CompiledCondition {
 }
 
 impl CompiledCondition {
-    fn compile(c: &Condition) -> Result<Self, String> {
+    /// `header_names` collects the distinct header names the conditions test.
+    fn compile(c: &Condition, header_names: &mut Vec<String>) -> Result<Self, String> {
         let target = match c.field {
             ConditionField::Sender => Target::Sender,
             ConditionField::SenderDomain => Target::SenderDomain,
@@ -876,7 +878,17 @@ impl CompiledCondition {
             ConditionField::Subject => Target::Subject,
             ConditionField::Body => Target::Body,
             ConditionField::Header => match &c.header_name {
-                Some(name) => Target::Header(name.trim().to_ascii_lowercase()),
+                Some(name) => {
+                    let name = name.trim().to_ascii_lowercase();
+                    let index = match header_names.iter().position(|n| *n == name) {
+                        Some(i) => i,
+                        None => {
+                            header_names.push(name);
+                            header_names.len() - 1
+                        }
+                    };
+                    Target::Header(index)
+                }
                 None => return Err("a header condition without header_name".to_string()),
             },
         };
@@ -973,6 +985,8 @@ struct Fallback {
 #[derive(Debug)]
 pub struct CompiledRules {
     ordered: Vec<CompiledRule>,
+    /// Lowercased names of the headers the conditions test.
+    header_names: Vec<String>,
     fallback: Fallback,
     issues: Vec<CompileIssue>,
 }
@@ -992,6 +1006,7 @@ impl CompiledRules {
         };
         let mut fallback: Option<Fallback> = None;
         let mut ordered = Vec::with_capacity(sorted.len());
+        let mut header_names = Vec::new();
         for rule in sorted {
             if rule.is_default {
                 if fallback.is_some() {
@@ -1023,7 +1038,7 @@ impl CompiledRules {
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
-                        CompiledCondition::compile(c)
+                        CompiledCondition::compile(c, &mut header_names)
                             .map_err(|m| format!("conditions[{i}].value: {m}"))
                     })
                     .collect();
@@ -1055,6 +1070,7 @@ impl CompiledRules {
         });
         CompiledRules {
             ordered,
+            header_names,
             fallback,
             issues,
         }
@@ -1078,7 +1094,7 @@ impl CompiledRules {
     /// The rule that applies to this email: the first enabled matching rule, else the
     /// default. Never fails.
     pub fn evaluate(&self, email: &RuleInput) -> Evaluation {
-        let prepared = Prepared::new(email);
+        let prepared = Prepared::new(email, &self.header_names);
         for compiled in &self.ordered {
             if let State::Ready(conditions) = &compiled.state {
                 if let Some(matched) = try_match(compiled.rule.match_mode, conditions, &prepared) {
@@ -1092,7 +1108,7 @@ impl CompiledRules {
     /// Like [`evaluate`](Self::evaluate), explaining the result: every condition of the
     /// rule that applied and, for each earlier rule, why it did not.
     pub fn dry_run(&self, email: &RuleInput) -> DryRun {
-        let prepared = Prepared::new(email);
+        let prepared = Prepared::new(email, &self.header_names);
         let mut not_matched = Vec::new();
         for compiled in &self.ordered {
             let rule = &compiled.rule;
@@ -1205,10 +1221,14 @@ struct Prepared<'a> {
     to: OnceCell<Vec<String>>,
     cc: OnceCell<Vec<String>>,
     headers: OnceCell<Vec<HeaderField<'a>>>,
+    /// The compiled rules' header names ...
+    header_names: &'a [String],
+    /// ... and for each, the indexes of the headers with that name, found on first use.
+    header_slots: Vec<OnceCell<Vec<usize>>>,
 }
 
 impl<'a> Prepared<'a> {
-    fn new(email: &'a RuleInput) -> Self {
+    fn new(email: &'a RuleInput, header_names: &'a [String]) -> Self {
         Prepared {
             email,
             sender: OnceCell::new(),
@@ -1218,6 +1238,8 @@ impl<'a> Prepared<'a> {
             to: OnceCell::new(),
             cc: OnceCell::new(),
             headers: OnceCell::new(),
+            header_names,
+            header_slots: header_names.iter().map(|_| OnceCell::new()).collect(),
         }
     }
 
@@ -1281,14 +1303,29 @@ impl<'a> Prepared<'a> {
             }
             Target::Subject => f(self.text(&e.subject, &self.subject, fold)),
             Target::Body => f(self.text(&e.body, &self.body, fold)),
-            Target::Header(name) => self.headers().iter().any(|h| {
-                h.name.eq_ignore_ascii_case(name)
-                    && f(if fold {
+            Target::Header(slot) => {
+                let headers = self.headers();
+                let (Some(name), Some(cell)) =
+                    (self.header_names.get(*slot), self.header_slots.get(*slot))
+                else {
+                    return false;
+                };
+                let found = cell.get_or_init(|| {
+                    headers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, h)| h.name.eq_ignore_ascii_case(name))
+                        .map(|(i, _)| i)
+                        .collect()
+                });
+                found.iter().filter_map(|&i| headers.get(i)).any(|h| {
+                    f(if fold {
                         h.folded.get_or_init(|| h.value.to_lowercase())
                     } else {
                         h.value
                     })
-            }),
+                })
+            }
         }
     }
 }
@@ -2306,7 +2343,7 @@ mod tests {
             #[test]
             fn validated_conditions_always_compile(c in condition()) {
                 if let Ok(valid) = c.validate() {
-                    prop_assert!(CompiledCondition::compile(&valid).is_ok());
+                    prop_assert!(CompiledCondition::compile(&valid, &mut Vec::new()).is_ok());
                 }
             }
         }
