@@ -133,27 +133,62 @@ fn cut(s: &str, max: usize, truncated: &mut bool) -> String {
     }
 }
 
+/// A header value on one line: drops the line breaks of folding (`\r\n` and bare
+/// `\n`) in one pass; a lone `\r` stays.
+fn unfold(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut lines = v.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        if lines.peek().is_some() {
+            out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// ASCII-case-insensitive `contains` without lowercasing a copy.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// `s` without `prefix`, compared ASCII-case-insensitively.
+fn strip_prefix_ignore_ascii_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
 fn verdicts(headers: &[(String, String)]) -> Verdicts {
-    let get = |n: &str| {
+    let fail = |n: &str| {
         headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.trim().to_ascii_uppercase())
+            .is_some_and(|(_, v)| v.trim().eq_ignore_ascii_case("FAIL"))
     };
     let mut v = Verdicts {
-        spam: get("X-SES-Spam-Verdict").is_some_and(|x| x == "FAIL"),
-        virus: get("X-SES-Virus-Verdict").is_some_and(|x| x == "FAIL"),
+        spam: fail("X-SES-Spam-Verdict"),
+        virus: fail("X-SES-Virus-Verdict"),
         ..Default::default()
     };
+    // Every mail has this header: read it without copies.
     if let Some(auth) = headers.iter().find(|(k, v)| {
         k.eq_ignore_ascii_case("Authentication-Results")
-            && v.to_ascii_lowercase().contains("amazonses.com")
+            && contains_ignore_ascii_case(v, "amazonses.com")
     }) {
         for part in auth.1.split(';') {
-            let part = part.trim().to_ascii_lowercase();
+            let part = part.trim();
             let value = |p: &str| {
-                part.strip_prefix(p)
-                    .map(|r| r.split_whitespace().next().unwrap_or("").to_string())
+                strip_prefix_ignore_ascii_case(part, p).map(|r| {
+                    r.split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_lowercase()
+                })
             };
             if let Some(x) = value("spf=") {
                 v.spf = Some(x);
@@ -242,16 +277,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
     };
     let headers: Vec<(String, String)> = msg
         .headers_raw()
-        .map(|(k, v)| {
-            let v = v.trim();
-            // Unfold: folded lines are rare, so only they pay for a copy.
-            let v = if v.contains('\n') {
-                v.replace("\r\n", "").replace('\n', "")
-            } else {
-                v.to_string()
-            };
-            (k.to_string(), v)
-        })
+        .map(|(k, v)| (k.to_string(), unfold(v.trim())))
         .collect();
     let from = mailboxes(msg.from()).into_iter().next();
     let mut subject = msg.subject().unwrap_or("").trim().to_string();
@@ -547,6 +573,44 @@ mod tests {
         );
         assert_eq!(m.text.chars().count(), 100);
         assert!(m.truncated);
+    }
+
+    #[test]
+    fn reads_ses_verdicts_whatever_the_case() {
+        let headers = |auth: &str| {
+            vec![
+                ("x-ses-spam-verdict".to_string(), " fail ".to_string()),
+                ("X-SES-Virus-Verdict".to_string(), "PASS".to_string()),
+                ("Authentication-Results".to_string(), auth.to_string()),
+            ]
+        };
+        let v = verdicts(&headers(
+            "AmazonSES.com; SPF=Fail (spfCheck) smtp.mailfrom=x; DKIM=pass header.i=@x; dmarc=None header.from=x",
+        ));
+        assert!(v.spam && !v.virus);
+        assert_eq!(v.spf.as_deref(), Some("fail"));
+        assert_eq!(v.dkim.as_deref(), Some("pass"));
+        assert_eq!(v.dmarc.as_deref(), Some("none"));
+        // Another server's results are not SES's verdicts.
+        let other = verdicts(&headers("mx.example.org; spf=pass"));
+        assert_eq!(other.spf, None);
+    }
+
+    #[test]
+    fn unfolds_like_removing_crlf_then_lf() {
+        for v in [
+            "",
+            "plain",
+            "a\r\n b",
+            "a\n b\r\n\tc",
+            "a\r b",
+            "a\r\r\n b",
+            "\n\r\n",
+            "trailing\r",
+            "é\r\n ü",
+        ] {
+            assert_eq!(unfold(v), v.replace("\r\n", "").replace('\n', ""), "{v:?}");
+        }
     }
 
     #[test]
