@@ -725,6 +725,32 @@ pub struct RuleInput {
     pub headers: Vec<(String, String)>,
 }
 
+impl RuleInput {
+    /// The email borrowed, as [`CompiledRules::evaluate_ref`] reads it.
+    pub fn view(&self) -> RuleInputRef<'_> {
+        RuleInputRef {
+            sender: &self.sender,
+            to: &self.to,
+            cc: &self.cc,
+            subject: &self.subject,
+            body: &self.body,
+            headers: &self.headers,
+        }
+    }
+}
+
+/// [`RuleInput`] borrowed from wherever the parts already live (ingest's parsed mail),
+/// so evaluating the rules copies no body or header.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInputRef<'a> {
+    pub sender: &'a EmailAddress,
+    pub to: &'a [EmailAddress],
+    pub cc: &'a [EmailAddress],
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub headers: &'a [(String, String)],
+}
+
 // ---- outcome ------------------------------------------------------------------------
 
 /// Which rule applied to an email and why; goes into the activity log.
@@ -1094,6 +1120,11 @@ impl CompiledRules {
     /// The rule that applies to this email: the first enabled matching rule, else the
     /// default. Never fails.
     pub fn evaluate(&self, email: &RuleInput) -> Evaluation {
+        self.evaluate_ref(email.view())
+    }
+
+    /// [`evaluate`](Self::evaluate) on a borrowed email.
+    pub fn evaluate_ref(&self, email: RuleInputRef<'_>) -> Evaluation {
         let prepared = Prepared::new(email, &self.header_names);
         for compiled in &self.ordered {
             if let State::Ready(conditions) = &compiled.state {
@@ -1108,7 +1139,7 @@ impl CompiledRules {
     /// Like [`evaluate`](Self::evaluate), explaining the result: every condition of the
     /// rule that applied and, for each earlier rule, why it did not.
     pub fn dry_run(&self, email: &RuleInput) -> DryRun {
-        let prepared = Prepared::new(email, &self.header_names);
+        let prepared = Prepared::new(email.view(), &self.header_names);
         let mut not_matched = Vec::new();
         for compiled in &self.ordered {
             let rule = &compiled.rule;
@@ -1212,7 +1243,7 @@ struct HeaderField<'a> {
 /// Hundreds of conditions read the same few fields, so per-condition work is kept to
 /// the comparison itself.
 struct Prepared<'a> {
-    email: &'a RuleInput,
+    email: RuleInputRef<'a>,
     sender: OnceCell<String>,
     /// The domain of the lowercased sender.
     sender_domain: OnceCell<String>,
@@ -1228,7 +1259,7 @@ struct Prepared<'a> {
 }
 
 impl<'a> Prepared<'a> {
-    fn new(email: &'a RuleInput, header_names: &'a [String]) -> Self {
+    fn new(email: RuleInputRef<'a>, header_names: &'a [String]) -> Self {
         Prepared {
             email,
             sender: OnceCell::new(),
@@ -1295,14 +1326,13 @@ impl<'a> Prepared<'a> {
                 domain_of(self.text(e.sender.as_str(), &self.sender, true)).to_string()
             })),
             Target::SenderDomain => f(domain_of(e.sender.as_str())),
-            Target::To => Self::list(&e.to, &self.to, fold, &mut f),
-            Target::Cc => Self::list(&e.cc, &self.cc, fold, &mut f),
+            Target::To => Self::list(e.to, &self.to, fold, &mut f),
+            Target::Cc => Self::list(e.cc, &self.cc, fold, &mut f),
             Target::Recipients => {
-                Self::list(&e.to, &self.to, fold, &mut f)
-                    || Self::list(&e.cc, &self.cc, fold, &mut f)
+                Self::list(e.to, &self.to, fold, &mut f) || Self::list(e.cc, &self.cc, fold, &mut f)
             }
-            Target::Subject => f(self.text(&e.subject, &self.subject, fold)),
-            Target::Body => f(self.text(&e.body, &self.body, fold)),
+            Target::Subject => f(self.text(e.subject, &self.subject, fold)),
+            Target::Body => f(self.text(e.body, &self.body, fold)),
             Target::Header(slot) => {
                 let headers = self.headers();
                 let (Some(name), Some(cell)) =

@@ -19,7 +19,7 @@ use desk_domain::{
     ActivityEntry, ActivityKind, Actor, Desk, DeskError, DeskResult, EmailAddress, Priority,
     Source, Status, Tag, Tags, TicketNumber,
 };
-use desk_mail::thread::{rule_input, signals};
+use desk_mail::thread::{signals, RuleView};
 use desk_mail::{parse, Limits, ParsedMail, ReplyToken};
 
 /// One received email.
@@ -288,8 +288,8 @@ impl Ingest {
         delivery: &Delivery,
         ids: &[String],
     ) -> DeskResult<Outcome> {
-        let evaluation = match rule_input(mail) {
-            Some(input) => Some(self.compiled_rules().await?.evaluate(&input)),
+        let evaluation = match RuleView::new(mail) {
+            Some(view) => Some(view.evaluate(&*self.compiled_rules().await?)),
             None => None,
         };
         let number = self.desk.tickets.allocate_number().await?;

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use desk_domain::rules::{CompiledRules, NewRule, Rule};
-use desk_mail::thread::{rule_input, signals};
+use desk_mail::thread::{signals, RuleView};
 use desk_mail::{parse, Limits, ReplyToken};
 
 fn corpus() -> Vec<Vec<u8>> {
@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("200 rules only", |b| {
         b.iter(|| {
             for p in &parsed {
-                black_box(rule_input(p).map(|input| compiled.evaluate(&input)));
+                black_box(RuleView::new(p).map(|view| view.evaluate(&compiled)));
             }
         })
     });
@@ -99,7 +99,8 @@ fn bench(c: &mut Criterion) {
             for m in &mails {
                 let parsed = parse(black_box(m), &Limits::default(), &own);
                 let s = signals(&parsed, &[], &token, &domains);
-                let outcome = rule_input(&parsed).map(|input| compiled.evaluate(&input));
+                // As ingest does it (desk-ingest `record_new`).
+                let outcome = RuleView::new(&parsed).map(|view| view.evaluate(&compiled));
                 black_box((s, outcome));
             }
         })
