@@ -94,6 +94,10 @@ fn mailboxes(addr: Option<&Address<'_>>) -> Vec<Mailbox> {
                 return None;
             }
             let address = match address.rsplit_once('@') {
+                // Most domains are lowercase ASCII already: no second copy for them.
+                Some((_, d)) if d.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) => {
+                    address.to_string()
+                }
                 Some((l, d)) => format!("{l}@{}", d.to_lowercase()),
                 None => address.to_string(),
             };
@@ -275,10 +279,11 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
             truncated,
         };
     };
-    let headers: Vec<(String, String)> = msg
-        .headers_raw()
-        .map(|(k, v)| (k.to_string(), unfold(v.trim())))
-        .collect();
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(msg.headers().len());
+    headers.extend(
+        msg.headers_raw()
+            .map(|(k, v)| (k.to_string(), unfold(v.trim()))),
+    );
     let from = mailboxes(msg.from()).into_iter().next();
     let mut subject = msg.subject().unwrap_or("").trim().to_string();
     if subject.contains('\u{FFFD}') {
