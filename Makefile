@@ -6,6 +6,7 @@ API_PORT        ?= 3000
 DEV_DYNAMO_PORT ?= 8000
 DEV_MOTO_PORT   ?= 5005
 TABLE_NAME      ?= desk
+FUZZ_SECONDS    ?= 60
 
 # The SDK talks to the emulators with dummy credentials; nothing reaches AWS.
 LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
@@ -14,7 +15,7 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	TABLE_NAME=$(TABLE_NAME)
 DESK_LOCAL := target/debug/desk-local
 
-.PHONY: help tools dev down token mail replay test lint bench-list bench-expire bench-big-mail sizes
+.PHONY: help tools dev down token mail replay test lint fuzz bench-list bench-expire bench-big-mail sizes
 
 help:
 	@echo "make dev                 start the local stack, serve the API on http://127.0.0.1:$(API_PORT) with demo data"
@@ -22,7 +23,8 @@ help:
 	@echo "make mail FILE=<eml|dir> deliver mail to the running stack exactly as SES would (raw to S3 + S3 event to SQS)"
 	@echo "make replay              move dead-lettered inbound mail (and outbox mail) back to their queues"
 	@echo "make down                stop what make dev started"
-	@echo "make test                run every test (unit, DynamoDB Local, HTTP, OpenAPI fuzzing, template lint)"
+	@echo "make test                run every test (unit, DynamoDB Local, HTTP, OpenAPI fuzzing, template lint, 30 s cargo-fuzz)"
+	@echo "make fuzz                fuzz parse -> threading -> rules for FUZZ_SECONDS (default 60; cargo-fuzz, stable Rust)"
 	@echo "make bench-list          list-page latency at 1,000 vs 100,000 tickets (DynamoDB Local)"
 	@echo "make bench-expire        one expiry run over 100,000 live cases of which 100 are due"
 	@echo "make bench-big-mail      a 25 MB email through the ingest handler: time and peak memory vs template.yaml"
@@ -64,6 +66,9 @@ test: tools
 
 lint: tools
 	.venv/bin/cfn-lint template.yaml
+
+fuzz:
+	@infra/scripts/fuzz-mail.sh $(FUZZ_SECONDS)
 
 bench-list: tools
 	@infra/scripts/bench.sh bench-list

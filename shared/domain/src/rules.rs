@@ -725,6 +725,32 @@ pub struct RuleInput {
     pub headers: Vec<(String, String)>,
 }
 
+impl RuleInput {
+    /// The email borrowed, as [`CompiledRules::evaluate_ref`] reads it.
+    pub fn view(&self) -> RuleInputRef<'_> {
+        RuleInputRef {
+            sender: &self.sender,
+            to: &self.to,
+            cc: &self.cc,
+            subject: &self.subject,
+            body: &self.body,
+            headers: &self.headers,
+        }
+    }
+}
+
+/// [`RuleInput`] borrowed from wherever the parts already live (ingest's parsed mail),
+/// so evaluating the rules copies no body or header.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInputRef<'a> {
+    pub sender: &'a EmailAddress,
+    pub to: &'a [EmailAddress],
+    pub cc: &'a [EmailAddress],
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub headers: &'a [(String, String)],
+}
+
 // ---- outcome ------------------------------------------------------------------------
 
 /// Which rule applied to an email and why; goes into the activity log.
@@ -829,8 +855,9 @@ enum Target {
     Cc,
     Subject,
     Body,
-    /// Lowercased header name.
-    Header(String),
+    /// Index of the lowercased header name in [`CompiledRules`]' `header_names`
+    /// (conditions on one header share the lookup of its values).
+    Header(usize),
 }
 
 /// The comparison, with its needle already folded when case-insensitive.
@@ -866,7 +893,8 @@ struct CompiledCondition {
 }
 
 impl CompiledCondition {
-    fn compile(c: &Condition) -> Result<Self, String> {
+    /// `header_names` collects the distinct header names the conditions test.
+    fn compile(c: &Condition, header_names: &mut Vec<String>) -> Result<Self, String> {
         let target = match c.field {
             ConditionField::Sender => Target::Sender,
             ConditionField::SenderDomain => Target::SenderDomain,
@@ -876,7 +904,17 @@ impl CompiledCondition {
             ConditionField::Subject => Target::Subject,
             ConditionField::Body => Target::Body,
             ConditionField::Header => match &c.header_name {
-                Some(name) => Target::Header(name.trim().to_ascii_lowercase()),
+                Some(name) => {
+                    let name = name.trim().to_ascii_lowercase();
+                    let index = match header_names.iter().position(|n| *n == name) {
+                        Some(i) => i,
+                        None => {
+                            header_names.push(name);
+                            header_names.len() - 1
+                        }
+                    };
+                    Target::Header(index)
+                }
                 None => return Err("a header condition without header_name".to_string()),
             },
         };
@@ -973,6 +1011,8 @@ struct Fallback {
 #[derive(Debug)]
 pub struct CompiledRules {
     ordered: Vec<CompiledRule>,
+    /// Lowercased names of the headers the conditions test.
+    header_names: Vec<String>,
     fallback: Fallback,
     issues: Vec<CompileIssue>,
 }
@@ -992,6 +1032,7 @@ impl CompiledRules {
         };
         let mut fallback: Option<Fallback> = None;
         let mut ordered = Vec::with_capacity(sorted.len());
+        let mut header_names = Vec::new();
         for rule in sorted {
             if rule.is_default {
                 if fallback.is_some() {
@@ -1023,7 +1064,7 @@ impl CompiledRules {
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
-                        CompiledCondition::compile(c)
+                        CompiledCondition::compile(c, &mut header_names)
                             .map_err(|m| format!("conditions[{i}].value: {m}"))
                     })
                     .collect();
@@ -1055,6 +1096,7 @@ impl CompiledRules {
         });
         CompiledRules {
             ordered,
+            header_names,
             fallback,
             issues,
         }
@@ -1078,7 +1120,12 @@ impl CompiledRules {
     /// The rule that applies to this email: the first enabled matching rule, else the
     /// default. Never fails.
     pub fn evaluate(&self, email: &RuleInput) -> Evaluation {
-        let prepared = Prepared::new(email);
+        self.evaluate_ref(email.view())
+    }
+
+    /// [`evaluate`](Self::evaluate) on a borrowed email.
+    pub fn evaluate_ref(&self, email: RuleInputRef<'_>) -> Evaluation {
+        let prepared = Prepared::new(email, &self.header_names);
         for compiled in &self.ordered {
             if let State::Ready(conditions) = &compiled.state {
                 if let Some(matched) = try_match(compiled.rule.match_mode, conditions, &prepared) {
@@ -1092,7 +1139,7 @@ impl CompiledRules {
     /// Like [`evaluate`](Self::evaluate), explaining the result: every condition of the
     /// rule that applied and, for each earlier rule, why it did not.
     pub fn dry_run(&self, email: &RuleInput) -> DryRun {
-        let prepared = Prepared::new(email);
+        let prepared = Prepared::new(email.view(), &self.header_names);
         let mut not_matched = Vec::new();
         for compiled in &self.ordered {
             let rule = &compiled.rule;
@@ -1183,28 +1230,47 @@ fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
-/// The email with lowercased copies made on first use, so each field is folded at most
-/// once per email however many rules read it.
+/// One header as the rules compare it: name and value trimmed once per email.
+struct HeaderField<'a> {
+    name: &'a str,
+    value: &'a str,
+    /// The lowercased value, made when a case-insensitive condition first reads it.
+    folded: OnceCell<String>,
+}
+
+/// The email with its derived forms made once per email however many rules read
+/// them: lowercased copies on first use, the sender's domain, the headers trimmed.
+/// Hundreds of conditions read the same few fields, so per-condition work is kept to
+/// the comparison itself.
 struct Prepared<'a> {
-    email: &'a RuleInput,
+    email: RuleInputRef<'a>,
     sender: OnceCell<String>,
+    /// The domain of the lowercased sender.
+    sender_domain: OnceCell<String>,
     subject: OnceCell<String>,
     body: OnceCell<String>,
     to: OnceCell<Vec<String>>,
     cc: OnceCell<Vec<String>>,
-    header_values: OnceCell<Vec<String>>,
+    headers: OnceCell<Vec<HeaderField<'a>>>,
+    /// The compiled rules' header names ...
+    header_names: &'a [String],
+    /// ... and for each, the indexes of the headers with that name, found on first use.
+    header_slots: Vec<OnceCell<Vec<usize>>>,
 }
 
 impl<'a> Prepared<'a> {
-    fn new(email: &'a RuleInput) -> Self {
+    fn new(email: RuleInputRef<'a>, header_names: &'a [String]) -> Self {
         Prepared {
             email,
             sender: OnceCell::new(),
+            sender_domain: OnceCell::new(),
             subject: OnceCell::new(),
             body: OnceCell::new(),
             to: OnceCell::new(),
             cc: OnceCell::new(),
-            header_values: OnceCell::new(),
+            headers: OnceCell::new(),
+            header_names,
+            header_slots: header_names.iter().map(|_| OnceCell::new()).collect(),
         }
     }
 
@@ -1236,35 +1302,58 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    fn headers(&self) -> &[HeaderField<'a>] {
+        let email = self.email;
+        self.headers.get_or_init(|| {
+            email
+                .headers
+                .iter()
+                .map(|(n, v)| HeaderField {
+                    name: n.trim(),
+                    value: v.trim(),
+                    folded: OnceCell::new(),
+                })
+                .collect()
+        })
+    }
+
     /// True when `f` holds for any value of the target (false when it has none).
     fn any<F: FnMut(&str) -> bool>(&self, target: &Target, fold: bool, mut f: F) -> bool {
         let e = self.email;
         match target {
             Target::Sender => f(self.text(e.sender.as_str(), &self.sender, fold)),
-            Target::SenderDomain => f(domain_of(self.text(e.sender.as_str(), &self.sender, fold))),
-            Target::To => Self::list(&e.to, &self.to, fold, &mut f),
-            Target::Cc => Self::list(&e.cc, &self.cc, fold, &mut f),
+            Target::SenderDomain if fold => f(self.sender_domain.get_or_init(|| {
+                domain_of(self.text(e.sender.as_str(), &self.sender, true)).to_string()
+            })),
+            Target::SenderDomain => f(domain_of(e.sender.as_str())),
+            Target::To => Self::list(e.to, &self.to, fold, &mut f),
+            Target::Cc => Self::list(e.cc, &self.cc, fold, &mut f),
             Target::Recipients => {
-                Self::list(&e.to, &self.to, fold, &mut f)
-                    || Self::list(&e.cc, &self.cc, fold, &mut f)
+                Self::list(e.to, &self.to, fold, &mut f) || Self::list(e.cc, &self.cc, fold, &mut f)
             }
-            Target::Subject => f(self.text(&e.subject, &self.subject, fold)),
-            Target::Body => f(self.text(&e.body, &self.body, fold)),
-            Target::Header(name) => {
-                let folded = fold.then(|| {
-                    self.header_values.get_or_init(|| {
-                        e.headers
-                            .iter()
-                            .map(|(_, v)| v.trim().to_lowercase())
-                            .collect()
-                    })
+            Target::Subject => f(self.text(e.subject, &self.subject, fold)),
+            Target::Body => f(self.text(e.body, &self.body, fold)),
+            Target::Header(slot) => {
+                let headers = self.headers();
+                let (Some(name), Some(cell)) =
+                    (self.header_names.get(*slot), self.header_slots.get(*slot))
+                else {
+                    return false;
+                };
+                let found = cell.get_or_init(|| {
+                    headers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, h)| h.name.eq_ignore_ascii_case(name))
+                        .map(|(i, _)| i)
+                        .collect()
                 });
-                e.headers.iter().enumerate().any(|(i, (n, v))| {
-                    n.trim().eq_ignore_ascii_case(name)
-                        && f(match folded {
-                            Some(values) => values.get(i).map_or("", String::as_str),
-                            None => v.trim(),
-                        })
+                found.iter().filter_map(|&i| headers.get(i)).any(|h| {
+                    f(if fold {
+                        h.folded.get_or_init(|| h.value.to_lowercase())
+                    } else {
+                        h.value
+                    })
                 })
             }
         }
@@ -2284,7 +2373,7 @@ mod tests {
             #[test]
             fn validated_conditions_always_compile(c in condition()) {
                 if let Ok(valid) = c.validate() {
-                    prop_assert!(CompiledCondition::compile(&valid).is_ok());
+                    prop_assert!(CompiledCondition::compile(&valid, &mut Vec::new()).is_ok());
                 }
             }
         }

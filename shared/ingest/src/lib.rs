@@ -19,7 +19,7 @@ use desk_domain::{
     ActivityEntry, ActivityKind, Actor, Desk, DeskError, DeskResult, EmailAddress, Priority,
     Source, Status, Tag, Tags, TicketNumber,
 };
-use desk_mail::thread::{rule_input, signals};
+use desk_mail::thread::{signals, RuleView};
 use desk_mail::{parse, Limits, ParsedMail, ReplyToken};
 
 /// One received email.
@@ -171,7 +171,9 @@ impl Ingest {
             cc: mail.cc.iter().map(|m| m.address.clone()).collect(),
             subject: mail.subject.clone(),
             text: mail.text.clone(),
-            html: mail.html.clone(),
+            // As received: whoever serves it to a person runs it through
+            // `desk_mail::sanitize::clean_html` (sanitising moved to read time).
+            html: mail.html_source.clone(),
             attachments: mail.attachments.clone(),
             automation: mail.automation.as_ref().map(|a| format!("{a:?}")),
             spam: mail.verdicts.spam,
@@ -347,8 +349,8 @@ impl Ingest {
         delivery: &Delivery,
         ids: &[String],
     ) -> DeskResult<Outcome> {
-        let evaluation = match rule_input(mail) {
-            Some(input) => Some(self.compiled_rules().await?.evaluate(&input)),
+        let evaluation = match RuleView::new(mail) {
+            Some(view) => Some(view.evaluate(&*self.compiled_rules().await?)),
             None => None,
         };
         let number = self.desk.tickets.allocate_number().await?;

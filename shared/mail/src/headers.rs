@@ -75,8 +75,7 @@ pub fn decode_value(raw: &[u8]) -> String {
     let mut pending: Option<(String, Vec<u8>)> = None;
     let mut rest = text.as_str();
     let mut gap = String::new();
-    loop {
-        let Some(start) = rest.find("=?") else { break };
+    while let Some(start) = rest.find("=?") {
         let word = &rest[start + 2..];
         let parsed = (|| {
             let (charset, r) = word.split_once('?')?;

@@ -7,7 +7,6 @@ use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
 
 use crate::robots::{classify, Automation};
-use crate::sanitize::sanitize_html;
 
 /// Storage limits: larger bodies are truncated for storage (the raw stays whole).
 #[derive(Debug, Clone, Copy)]
@@ -71,8 +70,11 @@ pub struct ParsedMail {
     pub date: Option<DateTime<Utc>>,
     /// Clean text body (the text part, or the HTML's text when there is none).
     pub text: String,
-    /// Sanitised HTML body, if the mail had one.
-    pub html: Option<String>,
+    /// The HTML body as received (decoded, cut to the limits), if the mail had one.
+    /// **Not sanitised**: show it to people only through
+    /// [`clean_html`](crate::sanitize::clean_html), which the reader applies when it
+    /// serves the message (so the display policy can change without re-ingesting).
+    pub html_source: Option<String>,
     pub attachments: Vec<Attachment>,
     /// Every header (name, decoded raw value), for rules and robot detection.
     pub headers: Vec<(String, String)>,
@@ -92,6 +94,10 @@ fn mailboxes(addr: Option<&Address<'_>>) -> Vec<Mailbox> {
                 return None;
             }
             let address = match address.rsplit_once('@') {
+                // Most domains are lowercase ASCII already: no second copy for them.
+                Some((_, d)) if d.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) => {
+                    address.to_string()
+                }
                 Some((l, d)) => format!("{l}@{}", d.to_lowercase()),
                 None => address.to_string(),
             };
@@ -118,6 +124,10 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
 }
 
 fn cut(s: &str, max: usize, truncated: &mut bool) -> String {
+    // A string of at most `max` bytes has at most `max` characters: no need to count.
+    if s.len() <= max {
+        return s.to_string();
+    }
     match s.char_indices().nth(max) {
         Some((i, _)) => {
             *truncated = true;
@@ -127,27 +137,62 @@ fn cut(s: &str, max: usize, truncated: &mut bool) -> String {
     }
 }
 
+/// A header value on one line: drops the line breaks of folding (`\r\n` and bare
+/// `\n`) in one pass; a lone `\r` stays.
+fn unfold(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut lines = v.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        if lines.peek().is_some() {
+            out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// ASCII-case-insensitive `contains` without lowercasing a copy.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// `s` without `prefix`, compared ASCII-case-insensitively.
+fn strip_prefix_ignore_ascii_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
 fn verdicts(headers: &[(String, String)]) -> Verdicts {
-    let get = |n: &str| {
+    let fail = |n: &str| {
         headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.trim().to_ascii_uppercase())
+            .is_some_and(|(_, v)| v.trim().eq_ignore_ascii_case("FAIL"))
     };
     let mut v = Verdicts {
-        spam: get("X-SES-Spam-Verdict").is_some_and(|x| x == "FAIL"),
-        virus: get("X-SES-Virus-Verdict").is_some_and(|x| x == "FAIL"),
+        spam: fail("X-SES-Spam-Verdict"),
+        virus: fail("X-SES-Virus-Verdict"),
         ..Default::default()
     };
+    // Every mail has this header: read it without copies.
     if let Some(auth) = headers.iter().find(|(k, v)| {
         k.eq_ignore_ascii_case("Authentication-Results")
-            && v.to_ascii_lowercase().contains("amazonses.com")
+            && contains_ignore_ascii_case(v, "amazonses.com")
     }) {
         for part in auth.1.split(';') {
-            let part = part.trim().to_ascii_lowercase();
+            let part = part.trim();
             let value = |p: &str| {
-                part.strip_prefix(p)
-                    .map(|r| r.split_whitespace().next().unwrap_or("").to_string())
+                strip_prefix_ignore_ascii_case(part, p).map(|r| {
+                    r.split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_lowercase()
+                })
             };
             if let Some(x) = value("spf=") {
                 v.spf = Some(x);
@@ -225,7 +270,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
                 limits.max_text_chars,
                 &mut truncated,
             ),
-            html: None,
+            html_source: None,
             attachments: vec![],
             headers: vec![],
             automation: None,
@@ -234,15 +279,11 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
             truncated,
         };
     };
-    let headers: Vec<(String, String)> = msg
-        .headers_raw()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                v.trim().replace("\r\n", "").replace('\n', ""),
-            )
-        })
-        .collect();
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(msg.headers().len());
+    headers.extend(
+        msg.headers_raw()
+            .map(|(k, v)| (k.to_string(), unfold(v.trim()))),
+    );
     let from = mailboxes(msg.from()).into_iter().next();
     let mut subject = msg.subject().unwrap_or("").trim().to_string();
     if subject.contains('\u{FFFD}') {
@@ -317,16 +358,16 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         bounce = qmail_bounce(&text, from.as_ref().map(|m| m.address.as_str()));
     }
 
-    let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
+    // Sanitising is left to the reader (`sanitize::clean_html`): ingest only needs
+    // the source, to tell inline images from attachments. Without an HTML part
+    // mail-parser would convert the text to HTML, for nothing.
     let has_html =
         msg.html_body_count() > 0 && msg.html_bodies().any(|p| p.is_content_type("text", "html"));
-    let html = has_html.then(|| {
-        cut(
-            &sanitize_html(&html_source),
-            limits.max_html_chars,
-            &mut truncated,
-        )
-    });
+    let html_source = if has_html {
+        msg.body_html(0).unwrap_or_default()
+    } else {
+        Default::default()
+    };
     if let Some(part) = msg.text_part(0) {
         if part
             .content_transfer_encoding()
@@ -341,8 +382,6 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         }
     }
     let text = cut(&text, limits.max_text_chars, &mut truncated);
-
-    let html_source = msg.body_html(0).map(|h| h.to_string()).unwrap_or_default();
     let attachments = crate::attachment::listed(&msg)
         .enumerate()
         .map(|(index, part)| {
@@ -364,6 +403,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         })
         .collect();
 
+    let html_source = has_html.then(|| cut(&html_source, limits.max_html_chars, &mut truncated));
     let sender = from.as_ref().map(|m| m.address.clone());
     let automation = classify(&headers, sender.as_deref(), bounce.is_some(), own_addresses);
     let date = msg
@@ -382,7 +422,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         subject,
         date,
         text,
-        html,
+        html_source,
         attachments,
         verdicts: verdicts(&headers),
         headers,
@@ -507,6 +547,72 @@ mod tests {
         );
         assert_eq!(m.text.chars().count(), 100);
         assert!(m.truncated);
+    }
+
+    #[test]
+    fn reads_ses_verdicts_whatever_the_case() {
+        let headers = |auth: &str| {
+            vec![
+                ("x-ses-spam-verdict".to_string(), " fail ".to_string()),
+                ("X-SES-Virus-Verdict".to_string(), "PASS".to_string()),
+                ("Authentication-Results".to_string(), auth.to_string()),
+            ]
+        };
+        let v = verdicts(&headers(
+            "AmazonSES.com; SPF=Fail (spfCheck) smtp.mailfrom=x; DKIM=pass header.i=@x; dmarc=None header.from=x",
+        ));
+        assert!(v.spam && !v.virus);
+        assert_eq!(v.spf.as_deref(), Some("fail"));
+        assert_eq!(v.dkim.as_deref(), Some("pass"));
+        assert_eq!(v.dmarc.as_deref(), Some("none"));
+        // Another server's results are not SES's verdicts.
+        let other = verdicts(&headers("mx.example.org; spf=pass"));
+        assert_eq!(other.spf, None);
+    }
+
+    #[test]
+    fn unfolds_like_removing_crlf_then_lf() {
+        for v in [
+            "",
+            "plain",
+            "a\r\n b",
+            "a\n b\r\n\tc",
+            "a\r b",
+            "a\r\r\n b",
+            "\n\r\n",
+            "trailing\r",
+            "é\r\n ü",
+        ] {
+            assert_eq!(unfold(v), v.replace("\r\n", "").replace('\n', ""), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn keeps_the_html_source_for_the_reader_to_sanitise() {
+        let raw = "From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/related; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<p onclick=\"x()\">Hello <b>agent</b><script>alert(1)</script><img src=\"cid:logo@x\"></p>\r\n--b\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n";
+        let m = parse(raw.as_bytes(), &Limits::default(), &[]);
+        let source = m.html_source.as_deref().expect("an HTML body");
+        // Stored as received ...
+        assert!(source.contains("<script>"), "{source}");
+        // ... the text comes from the HTML, and the image counts as inline ...
+        assert!(m.text.contains("Hello agent"), "{}", m.text);
+        assert_eq!(m.attachments.len(), 1);
+        assert!(m.attachments[0].inline);
+        // ... and what is shown is sanitised.
+        let shown = crate::sanitize::clean_html(source);
+        assert!(
+            !shown.contains("script") && !shown.contains("onclick"),
+            "{shown}"
+        );
+        assert!(shown.contains("<b>agent</b>"), "{shown}");
+
+        // A text-only mail has no HTML source.
+        let plain = parse(
+            b"From: a@example.com\r\n\r\nhi\r\n",
+            &Limits::default(),
+            &[],
+        );
+        assert_eq!(plain.html_source, None);
     }
 
     #[test]

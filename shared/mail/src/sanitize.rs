@@ -1,6 +1,14 @@
 //! HTML bodies as shown to agents: no scripts, no event handlers, no
 //! `javascript:` links, and no remote content (tracking pixels) by default —
 //! only images embedded in the mail itself (`cid:`) keep their source.
+//!
+//! Ingest stores the HTML as received ([`ParsedMail::html_source`]); whoever shows
+//! a message to a person passes it through [`clean_html`] first. Sanitising at
+//! read time keeps ingest fast (this is most of the cost of reading a mail) and
+//! lets the display policy change (e.g. an agent choosing to load remote images)
+//! without re-ingesting.
+//!
+//! [`ParsedMail::html_source`]: crate::ParsedMail::html_source
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -29,8 +37,9 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
     })
 }
 
-/// Sanitises an HTML body (ammonia, plus dropping remote image sources).
-pub fn sanitize_html(html: &str) -> String {
+/// The HTML body as agents may see it: sanitised (ammonia, plus dropping remote
+/// image sources). Call it on every HTML body before serving it.
+pub fn clean_html(html: &str) -> String {
     cleaner().clean(html).to_string()
 }
 
@@ -44,7 +53,7 @@ mod tests {
             <a href="javascript:alert(1)">x</a><a href="https://example.com/help">help</a>
             <img src="https://tracker.example/p.gif" width="1" height="1"><img src="cid:logo@x" alt="logo">
             <style>body{background:url(https://tracker.example/bg)}</style><iframe src="https://evil.example"></iframe>"#;
-        let clean = sanitize_html(dirty);
+        let clean = clean_html(dirty);
         for gone in [
             "script",
             "onclick",

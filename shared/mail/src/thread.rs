@@ -2,7 +2,7 @@
 //! token in a recipient address, `In-Reply-To` / `References` ids, and the
 //! `[#1001]` subject tag. Storage lookups decide what they point to.
 
-use desk_domain::rules::RuleInput;
+use desk_domain::rules::{CompiledRules, Evaluation, RuleInput, RuleInputRef};
 use desk_domain::{EmailAddress, TicketNumber};
 
 use crate::parse::{subject_tag, ParsedMail};
@@ -59,14 +59,54 @@ pub fn signals(
     s
 }
 
-/// What the rules see of a mail; `None` without a usable sender address.
+/// What the rules see of a mail, borrowing its subject, body and headers: only
+/// the addresses are parsed. `None` without a usable sender address (as
+/// [`rule_input`]).
+pub struct RuleView<'m> {
+    mail: &'m ParsedMail,
+    sender: EmailAddress,
+    to: Vec<EmailAddress>,
+    cc: Vec<EmailAddress>,
+}
+
+impl<'m> RuleView<'m> {
+    pub fn new(mail: &'m ParsedMail) -> Option<Self> {
+        let sender = EmailAddress::parse(&mail.from.as_ref()?.address).ok()?;
+        Some(RuleView {
+            mail,
+            sender,
+            to: addresses(&mail.to),
+            cc: addresses(&mail.cc),
+        })
+    }
+
+    pub fn input(&self) -> RuleInputRef<'_> {
+        RuleInputRef {
+            sender: &self.sender,
+            to: &self.to,
+            cc: &self.cc,
+            subject: &self.mail.subject,
+            body: &self.mail.text,
+            headers: &self.mail.headers,
+        }
+    }
+
+    /// The rule that applies to the mail (ingest's path: nothing copied).
+    pub fn evaluate(&self, rules: &CompiledRules) -> Evaluation {
+        rules.evaluate_ref(self.input())
+    }
+}
+
+fn addresses(list: &[crate::parse::Mailbox]) -> Vec<EmailAddress> {
+    list.iter()
+        .filter_map(|m| EmailAddress::parse(&m.address).ok())
+        .collect()
+}
+
+/// What the rules see of a mail, as an owned sample (e.g. for a dry run); `None`
+/// without a usable sender address.
 pub fn rule_input(mail: &ParsedMail) -> Option<RuleInput> {
     let sender = EmailAddress::parse(&mail.from.as_ref()?.address).ok()?;
-    let addresses = |list: &[crate::parse::Mailbox]| {
-        list.iter()
-            .filter_map(|m| EmailAddress::parse(&m.address).ok())
-            .collect()
-    };
     Some(RuleInput {
         sender,
         to: addresses(&mail.to),
@@ -97,6 +137,12 @@ mod tests {
         assert_eq!(s.message_ids, ["a@desk.example", "z@desk.example"]);
         assert_eq!(s.subject_tag.map(|n| n.get()), Some(1003));
         assert_eq!(rule_input(&m).unwrap().sender.as_str(), "carol@example.com");
+        // The borrowed view reads the same mail as the owned input.
+        let view = RuleView::new(&m).unwrap();
+        let owned = rule_input(&m).unwrap();
+        assert_eq!(view.input().to, owned.to.as_slice());
+        assert_eq!(view.input().subject, owned.subject);
+        assert_eq!(view.input().headers, owned.headers.as_slice());
         // A token only in the envelope (Bcc) counts too.
         let bcc = parse(
             b"From: a@b.example\r\nSubject: x\r\n\r\n",
