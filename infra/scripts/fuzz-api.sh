@@ -40,7 +40,7 @@ cat >"$config" <<'TOML'
 # `positive_data_acceptance` expects every schema-valid request to succeed. For these
 # operations a schema-valid request can still be refused with 400, for reasons that
 # depend on stored data and that JSON Schema cannot express, so 400 is accepted here:
-#   - listTickets, listActivity, listNotes: `cursor` must be one the API returned for
+#   - listTickets, listActivity, listNotes, listMessages: `cursor` must be one the API returned for
 #     the same query (a made-up cursor is `400 invalid_cursor`); at most 20 distinct
 #     tags across `tag` and `tags`, at most 10 distinct words in `q`.
 #   - createTicket, editTicket: `assignee` must name an existing active user or an
@@ -57,7 +57,7 @@ cat >"$config" <<'TOML'
 # All other operations must accept every schema-valid request (2xx, or the 401/403/
 # 404/409/429 that depend on who asks, what exists and how often it was asked).
 [[operations]]
-include-operation-id = ["listTickets", "listActivity", "listNotes", "createTicket", "editTicket", "createUser", "replaceUser",
+include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
                         "createRule", "replaceRule"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
