@@ -130,9 +130,9 @@ async fn run(args: Vec<String>) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
+        .with_env_filter(desk_runtime::log_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        ))
         .with_writer(std::io::stderr)
         .init();
     match run(std::env::args().skip(1).collect()).await {

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod inbound;
 pub mod listing;
+pub mod mailbox;
 pub mod module;
 pub mod note;
 pub mod outbound;

@@ -8,6 +8,7 @@ use crate::activity::{ActivityEntry, ActivityKind, Actor};
 use crate::directory::{Group, GroupUpdate, NewGroup, NewUser, User, UserUpdate};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::{ListRequest, Page};
+use crate::mailbox::{MailboxStore, SecretStore};
 use crate::note::{excerpt, NewNote, Note};
 use crate::outbound::{EventBus, Outbox};
 use crate::ports::{
@@ -36,6 +37,9 @@ pub struct Desk {
     pub cases: Arc<dyn CaseStore>,
     pub modules: Arc<dyn ModuleStore>,
     pub rules: Arc<dyn RuleStore>,
+    pub mailboxes: Arc<dyn MailboxStore>,
+    /// Mailbox passwords (never in the table).
+    pub secrets: Arc<dyn SecretStore>,
     pub limiter: Arc<dyn RateLimiter>,
     pub outbox: Arc<dyn Outbox>,
     pub events: Arc<dyn EventBus>,

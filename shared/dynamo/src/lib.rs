@@ -9,6 +9,7 @@ mod inbound;
 mod item;
 pub mod keys;
 mod ledger;
+mod mailboxes;
 mod rules;
 mod schema;
 mod tickets;

@@ -479,5 +479,7 @@ impl Ingest {
 /// Where raw messages are kept (S3): read by key, never deleted by the desk.
 #[async_trait::async_trait]
 pub trait RawMail: Send + Sync {
+    /// Keeps a raw message fetched by the desk itself (IMAP). 1 round trip.
+    async fn put(&self, bucket: &str, key: &str, raw: &[u8]) -> DeskResult<()>;
     async fn get(&self, bucket: &str, key: &str) -> DeskResult<Vec<u8>>;
 }

@@ -1,5 +1,9 @@
 //! Outbound adapters: the SQS outbox (mail waits there until the mailer sends it),
-//! the EventBridge bus for domain events, and SES v2 for sending raw MIME.
+//! the EventBridge bus for domain events, and SES v2 for sending raw MIME; raw
+//! inbound mail in S3 and mailbox passwords in SSM Parameter Store.
+
+mod secrets;
+pub use secrets::SsmSecrets;
 
 use async_trait::async_trait;
 use desk_domain::outbound::{DeskEvent, EventBus, MailTransport, Outbox, OutgoingMail};
@@ -191,6 +195,19 @@ impl S3RawMail {
 
 #[async_trait]
 impl desk_ingest::RawMail for S3RawMail {
+    async fn put(&self, bucket: &str, key: &str, raw: &[u8]) -> DeskResult<()> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("message/rfc822")
+            .body(raw.to_vec().into())
+            .send()
+            .await
+            .map_err(failed("S3 PutObject"))?;
+        Ok(())
+    }
+
     async fn get(&self, bucket: &str, key: &str) -> DeskResult<Vec<u8>> {
         let out = self
             .client
