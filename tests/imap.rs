@@ -322,6 +322,7 @@ async fn bad_input_is_refused_naming_the_field() {
         ("host", json!(" imap.example.com")),
         ("port", json!(0)),
         ("port", json!(70000)),
+        ("port", json!(993.5)),
         ("port", json!("993")),
         ("tls", json!("yes")),
         ("user", json!("")),

@@ -221,6 +221,41 @@ fn yes() -> bool {
     true
 }
 
+/// A port as JSON Schema sees an integer: `993` and `993.0` alike; `null` is none.
+fn port_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    struct PortVisitor;
+    impl serde::de::Visitor<'_> for PortVisitor {
+        type Value = Option<u16>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer between 1 and 65535, or null")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            u16::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("must be between 1 and 65535"))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom("must be between 1 and 65535"))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && (0.0..=65535.0).contains(&v) {
+                Ok(Some(v as u16))
+            } else {
+                Err(E::custom("must be an integer between 1 and 65535"))
+            }
+        }
+    }
+    d.deserialize_any(PortVisitor)
+}
+
 fn inbox() -> String {
     DEFAULT_FOLDER.to_string()
 }
@@ -265,7 +300,7 @@ pub struct NewMailbox {
     pub name: String,
     pub host: String,
     /// Default 993 with TLS, 143 without.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "port_number")]
     pub port: Option<u16>,
     #[serde(default = "yes")]
     pub tls: bool,
@@ -318,7 +353,7 @@ impl NewMailbox {
 pub struct MailboxUpdate {
     pub name: String,
     pub host: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "port_number")]
     pub port: Option<u16>,
     #[serde(default = "yes")]
     pub tls: bool,
@@ -489,6 +524,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.port, 143);
+        // JSON Schema's integers: 995.0 is 995; null is the default.
+        for (port, expected) in [(json!(995.0), 995), (json!(null), 993)] {
+            let (m, _) =
+                new(json!({"name": "n", "host": "h", "port": port, "user": "u", "password": "pw"}))
+                    .unwrap();
+            assert_eq!(m.port, expected);
+        }
         let (m, _) = new(
             json!({"name": "n", "host": "localhost", "port": 1993, "user": " u ", "password": "pw"}),
         )
@@ -524,6 +566,15 @@ mod tests {
             v[field] = bad.clone();
             let e = new(v).expect_err(&format!("{field}={bad} accepted"));
             assert_eq!(e.field, field, "{field}={bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn ports_must_be_whole_and_in_range() {
+        for bad in [json!(993.5), json!(-1), json!(65536), json!("993")] {
+            let body =
+                json!({"name": "n", "host": "h", "port": bad, "user": "u", "password": "pw"});
+            assert!(serde_json::from_value::<NewMailbox>(body).is_err(), "{bad}");
         }
     }
 
