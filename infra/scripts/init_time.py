@@ -52,6 +52,7 @@ def main() -> None:
         JOIN_LINK_BASE="https://quicksupport.example/join",
         CONNECT_LINK_BASE="https://quicksupport.example/connect",
         REPLY_TOKEN_KEY="init-time-measurement-key-not-a-secret-0123",
+        INBOUND_BUCKET="desk-inbound",
         AUTH_MODE="apigateway",
         RUST_LOG="warn",
     )

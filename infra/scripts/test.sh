@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: every test, against real parts on loopback.
-#   1. DynamoDB Local + moto for the tests (own ports, own state in .dev/test/)
+#   1. DynamoDB Local + moto + Dovecot (IMAP) for the tests (own ports, own state in .dev/test/)
 #   2. cargo test: unit tests and the end-to-end suites (API over HTTP, DynamoDB Local)
 #   3. the served API checked against infra/openapi.yaml with schemathesis
 #   4. template.yaml linted with cfn-lint
@@ -11,13 +11,21 @@ cd "$(dirname "$0")/../.."
 DPORT=${TEST_DYNAMO_PORT:-8100}
 MPORT=${TEST_MOTO_PORT:-5105}
 APORT=${TEST_API_PORT:-3100}
-cleanup() { infra/scripts/stack.sh down test >/dev/null 2>&1 || true; }
+IPORT=${TEST_IMAP_PORT:-14143}
+cleanup() {
+  infra/scripts/stack.sh down test >/dev/null 2>&1 || true
+  infra/scripts/dovecot.sh down test >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 infra/scripts/stack.sh up test "$DPORT" "$MPORT"
+# A real IMAP server for tests/imap.rs (installed from Debian if missing): IMAP on
+# $IPORT, IMAPS on $IPORT+1.
+infra/scripts/dovecot.sh up test "$IPORT"
+export DESK_TEST_IMAP_PORT=$IPORT
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MPORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DPORT"
-export DESK_TEST_DYNAMO="http://127.0.0.1:$DPORT"
+export DESK_TEST_DYNAMO="http://127.0.0.1:$DPORT" DESK_TEST_MOTO="http://127.0.0.1:$MPORT"
 
 echo "== cargo test" >&2
 cargo test --workspace --locked 2>&1
@@ -31,7 +39,8 @@ DEV_JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
 export TABLE_NAME=contract
 target/debug/desk-local create-table
 target/debug/desk-local seed
-infra/scripts/serve.sh test "$APORT"
+# The contract run creates mailboxes with made-up hosts: no IMAP polling there.
+infra/scripts/serve.sh test "$APORT" IMAP_POLL_EVERY_SECONDS=0
 infra/scripts/fuzz-api.sh "http://127.0.0.1:$APORT" "$(target/debug/desk-local token admin)"
 
 echo "== template lint (cfn-lint)" >&2

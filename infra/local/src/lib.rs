@@ -49,7 +49,15 @@ pub fn local_config(
             .unwrap_or_else(|| d.to_string())
     };
     let address = var("DESK_ADDRESS", "support@desk.example");
+    let secrets_prefix = desk_runtime::secrets_prefix(
+        std::env::var("SECRETS_PREFIX")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        table,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(desk_runtime::Config {
+        secrets_prefix,
         reply_token_key: var(
             "REPLY_TOKEN_KEY",
             "local-development-reply-token-key-not-secret",

@@ -73,11 +73,27 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let _outbox = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.outbox_url.clone(), wired.mailer);
             let _inbound = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.inbound_url.clone(), wired.inbound);
             let _expiry = desk_local::workers::spawn_expiry(wired.desk.clone(), std::time::Duration::from_secs(expire_every));
+            // The IMAP poller (every IMAP_POLL_EVERY_SECONDS, 60 by default, 0 = off) gets its
+            // own ingest: the inbound queue worker owns the first.
+            let poll_every: u64 = std::env::var("IMAP_POLL_EVERY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+            let _imap = if poll_every > 0 {
+                let polling = desk_runtime::wire(&local_config(&table(), Some(&resources))?).await;
+                let poller = desk_imap::Poller::new(
+                    polling.desk,
+                    polling.inbound.ingest,
+                    polling.inbound.raw,
+                    desk_local::workers::local_poller_config(&resources.inbound_bucket),
+                )
+                .map_err(|e| e.to_string())?;
+                Some(desk_local::workers::spawn_imap_poll(poller, std::time::Duration::from_secs(poll_every)))
+            } else {
+                None
+            };
             let app = App { desk: wired.desk, auth: Authenticator::Dev(DevIssuer::new(secret.into_bytes())) };
             let (addr, task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], port)))
                 .await
                 .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;
-            tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer and expiry running");
+            tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer, expiry and IMAP poller running");
             task.await.map_err(|e| e.to_string())
         }
         "token" => {
@@ -133,9 +149,9 @@ async fn run(args: Vec<String>) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
+        .with_env_filter(desk_runtime::log_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        ))
         .with_writer(std::io::stderr)
         .init();
     match run(std::env::args().skip(1).collect()).await {

@@ -173,3 +173,28 @@ pub fn spawn_expiry(desk: Desk, every: Duration) -> tokio::task::JoinHandle<()> 
         }
     })
 }
+
+/// Polls the enabled IMAP mailboxes every `every` (as the poller's schedule does
+/// in the cloud). Without mailboxes a run is one Query.
+pub fn spawn_imap_poll(poller: desk_imap::Poller, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = poller.poll_all().await {
+                tracing::warn!(error = %e, "IMAP poll failed");
+            }
+        }
+    })
+}
+
+/// The poller's settings for the local stack: raw mail into the local inbound
+/// bucket; plain-text IMAP allowed unless `IMAP_ALLOW_PLAINTEXT=false`.
+pub fn local_poller_config(bucket: &str) -> desk_imap::PollerConfig {
+    desk_imap::PollerConfig {
+        bucket: bucket.to_string(),
+        max_per_poll: 25,
+        timeout: Duration::from_secs(45),
+        allow_plaintext: std::env::var("IMAP_ALLOW_PLAINTEXT").map_or(true, |v| v != "false"),
+    }
+}

@@ -1,6 +1,7 @@
 //! Routing: method + path to a domain call. Each arm only translates.
 
 use desk_domain::directory::{GroupUpdate, NewGroup, NewUser, UserUpdate};
+use desk_domain::mailbox::{MailboxUpdate, NewMailbox};
 use desk_domain::note::NewNote;
 use desk_domain::rules::{NewRule, RuleInput, RuleUpdate};
 use desk_domain::ticket::{NewTicket, TicketPatch};
@@ -56,6 +57,8 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["rules"] => "GET, POST",
         ["rules", "dry-run"] => "POST",
         ["rules", _] => "GET, PUT, DELETE",
+        ["mailboxes"] => "GET, POST",
+        ["mailboxes", _] => "GET, PUT, DELETE",
         ["service-cases"] => "GET, POST, DELETE",
         ["service-cases", _] => "GET, DELETE",
         ["service-cases", _, "close"] | ["service-cases", _, "connect"] => "POST",
@@ -259,6 +262,35 @@ async fn route(
         ("DELETE", ["rules", id]) => {
             no_query(req)?;
             desk.delete_rule(caller, id).await?;
+            Ok(Reply::no_content())
+        }
+
+        // Mailboxes: administrators only; the password is write-only.
+        ("GET", ["mailboxes"]) => {
+            no_query(req)?;
+            Reply::ok(&json!({"items": desk.mailboxes(caller).await?}))
+        }
+        ("POST", ["mailboxes"]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: NewMailbox = json(req)?;
+            let mailbox = desk.create_mailbox(caller, input).await?;
+            Ok(Reply::json(StatusCode::CREATED, &mailbox)?
+                .header(http::header::LOCATION, format!("/mailboxes/{}", mailbox.id)))
+        }
+        ("GET", ["mailboxes", id]) => {
+            no_query(req)?;
+            Reply::ok(&desk.mailbox(caller, id).await?)
+        }
+        ("PUT", ["mailboxes", id]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: MailboxUpdate = json(req)?;
+            Reply::ok(&desk.update_mailbox(caller, id, input).await?)
+        }
+        ("DELETE", ["mailboxes", id]) => {
+            no_query(req)?;
+            desk.delete_mailbox(caller, id).await?;
             Ok(Reply::no_content())
         }
 

@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod directory;
 pub mod error;
 pub mod listing;
+pub mod mailbox;
 pub mod message;
 pub mod module;
 pub mod note;

@@ -8,6 +8,7 @@ use crate::activity::{ActivityEntry, ActivityKind, Actor};
 use crate::directory::{Group, GroupUpdate, NewGroup, NewUser, User, UserUpdate};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::{ListRequest, Page};
+use crate::mailbox::{MailboxStore, SecretStore};
 use crate::message::{MessageStore, RawMailStore};
 use crate::note::{excerpt, NewNote, Note};
 use crate::outbound::{EventBus, Outbox, ReplyAddress};
@@ -40,6 +41,9 @@ pub struct Desk {
     pub messages: Arc<dyn MessageStore>,
     pub raw_mail: Arc<dyn RawMailStore>,
     pub reply_address: Arc<dyn ReplyAddress>,
+    pub mailboxes: Arc<dyn MailboxStore>,
+    /// Mailbox passwords (never in the table).
+    pub secrets: Arc<dyn SecretStore>,
     pub limiter: Arc<dyn RateLimiter>,
     pub outbox: Arc<dyn Outbox>,
     pub events: Arc<dyn EventBus>,

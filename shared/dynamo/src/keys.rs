@@ -9,6 +9,7 @@
 //! | counter     | `COUNTER`       | `TICKET`           |
 //! | user        | `USERS`         | `USER#<id>`        |
 //! | group       | `GROUPS`        | `GROUP#<id>`       |
+//! | mailbox     | `MAILBOXES`     | `MAILBOX#<id>`     |
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use desk_domain::listing::{Order, SortKey, TicketQuery};
@@ -28,6 +29,7 @@ pub const TICKET_SK: &str = "TICKET";
 pub const COUNTER_PK: &str = "COUNTER";
 pub const USERS_PK: &str = "USERS";
 pub const GROUPS_PK: &str = "GROUPS";
+pub const MAILBOXES_PK: &str = "MAILBOXES";
 
 pub fn ticket_pk(n: TicketNumber) -> String {
     format!("TICKET#{n}")
@@ -43,6 +45,9 @@ pub fn user_sk(id: &str) -> String {
 }
 pub fn group_sk(id: &str) -> String {
     format!("GROUP#{id}")
+}
+pub fn mailbox_sk(id: &str) -> String {
+    format!("MAILBOX#{id}")
 }
 
 /// A list index: its name, partition attribute and sort attribute.

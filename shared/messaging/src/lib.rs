@@ -1,5 +1,9 @@
 //! Outbound adapters: the SQS outbox (mail waits there until the mailer sends it),
-//! the EventBridge bus for domain events, and SES v2 for sending raw MIME.
+//! the EventBridge bus for domain events, and SES v2 for sending raw MIME; raw
+//! inbound mail in S3 and mailbox passwords in SSM Parameter Store.
+
+mod secrets;
+pub use secrets::SsmSecrets;
 
 use async_trait::async_trait;
 use desk_domain::outbound::{DeskEvent, EventBus, MailTransport, Outbox, OutgoingMail};

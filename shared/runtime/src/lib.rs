@@ -60,6 +60,8 @@ pub struct Config {
     pub settings: Settings,
     /// Signs the reply tokens in our Reply-To addresses (secret; never logged).
     pub reply_token_key: String,
+    /// SSM Parameter Store path under which mailbox passwords are kept.
+    pub secrets_prefix: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -68,6 +70,7 @@ impl std::fmt::Debug for Config {
             .field("table", &self.table)
             .field("outbox_queue_url", &self.outbox_queue_url)
             .field("event_bus", &self.event_bus)
+            .field("secrets_prefix", &self.secrets_prefix)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
@@ -75,7 +78,8 @@ impl std::fmt::Debug for Config {
 
 impl Config {
     /// `TABLE_NAME`, `OUTBOX_QUEUE_URL`, `EVENT_BUS_NAME`, `DESK_ADDRESS`,
-    /// `JOIN_LINK_BASE`, `CONNECT_LINK_BASE`.
+    /// `JOIN_LINK_BASE`, `CONNECT_LINK_BASE`, `SECRETS_PREFIX` (default
+    /// `service-desk/<table>`).
     pub fn from_env() -> Result<Self, ConfigError> {
         let address = required("DESK_ADDRESS")?;
         let desk_address = EmailAddress::parse(&address)
@@ -95,9 +99,12 @@ impl Config {
                 "must be at least 32 characters".into(),
             ));
         }
+        let table = required("TABLE_NAME")?;
+        let secrets_prefix = secrets_prefix(var("SECRETS_PREFIX"), &table)?;
         Ok(Self {
             reply_token_key,
-            table: required("TABLE_NAME")?,
+            secrets_prefix,
+            table,
             outbox_queue_url: required("OUTBOX_QUEUE_URL")?,
             event_bus: var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
             settings: Settings {
@@ -106,6 +113,27 @@ impl Config {
                 connect_link_base: link("CONNECT_LINK_BASE")?,
             },
         })
+    }
+}
+
+/// `SECRETS_PREFIX`, or `service-desk/<table>`: an SSM path (letters, digits, `_.-/`).
+pub fn secrets_prefix(value: Option<String>, table: &str) -> Result<String, ConfigError> {
+    let prefix = value.unwrap_or_else(|| format!("service-desk/{table}"));
+    let prefix = prefix.trim_matches('/').to_string();
+    let valid = !prefix.is_empty()
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-/".contains(&b))
+        && !prefix.to_ascii_lowercase().starts_with("aws")
+        && !prefix.to_ascii_lowercase().starts_with("ssm");
+    if valid {
+        Ok(prefix)
+    } else {
+        Err(ConfigError::Invalid(
+            "SECRETS_PREFIX",
+            "must be an SSM parameter path (letters, digits, _.-/), not starting with aws or ssm"
+                .into(),
+        ))
     }
 }
 
@@ -143,6 +171,11 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
         cases: store_arc.clone(),
         modules: store_arc.clone(),
         rules: store_arc.clone(),
+        mailboxes: store_arc.clone(),
+        secrets: Arc::new(desk_messaging::SsmSecrets::new(
+            aws_sdk_ssm::Client::new(aws),
+            &config.secrets_prefix,
+        )),
         limiter: store_arc.clone(),
         outbox: Arc::new(outbox),
         events: Arc::new(events),
@@ -183,11 +216,20 @@ pub fn assemble(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig
     }
 }
 
+/// `RUST_LOG`'s filter, except that the IMAP client never logs below `warn`:
+/// at trace level async-imap prints every command it sends, LOGIN with its password.
+pub fn log_filter(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
+    match "async_imap=warn".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    }
+}
+
 /// JSON logs for Lambda (CloudWatch adds the time), level from `RUST_LOG`.
 pub fn init_lambda_logs() {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(log_filter(tracing_subscriber::EnvFilter::from_default_env()))
         .with_current_span(true)
         .without_time()
         .init();
