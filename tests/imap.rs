@@ -3,7 +3,6 @@
 //! (`infra/scripts/dovecot.sh`; its port in `DESK_TEST_IMAP_PORT`, IMAPS on the
 //! next port). Each test logs in as its own Dovecot user, so it sees only its mail.
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use desk_domain::mailbox::Mailbox;
 use desk_dynamo::DynamoStore;
 use desk_imap::{MailboxReport, Poller, PollerConfig, PROCESSED};
@@ -421,17 +420,7 @@ async fn new_mail_becomes_tickets_once_and_is_marked_after_the_commit() {
     }
     // The raw message is kept where the delivery says, under the message's identity.
     let number = desk_domain::TicketNumber::parse(&ts[0]["number"].to_string()).unwrap();
-    let messages = desk_domain::message::MessageStore::list_messages(
-        &s.store,
-        number,
-        &desk_domain::PageRequest {
-            limit: 100,
-            cursor: None,
-        },
-    )
-    .await
-    .unwrap()
-    .items;
+    let messages = s.stored_messages(number).await;
     let validity_uid = messages[0]
         .delivery_id
         .strip_prefix(&format!("imap:{id}:"))
@@ -476,17 +465,7 @@ async fn new_mail_becomes_tickets_once_and_is_marked_after_the_commit() {
     let r = p.poll_all().await.unwrap();
     assert_eq!((r[0].fetched, r[0].ingested), (1, 1));
     assert_eq!(tickets(&s).await.len(), 3);
-    let messages = desk_domain::message::MessageStore::list_messages(
-        &s.store,
-        number,
-        &desk_domain::PageRequest {
-            limit: 100,
-            cursor: None,
-        },
-    )
-    .await
-    .unwrap()
-    .items;
+    let messages = s.stored_messages(number).await;
     assert_eq!(messages.len(), 2);
     assert_eq!(imap.processed().await, [true, true, true, true]);
 }
@@ -504,17 +483,7 @@ async fn a_failed_ingest_leaves_the_message_for_the_next_poll() {
 
     // The same poller over a DynamoDB that does not answer (a closed port, no retries):
     // the ticket write cannot commit, so the message must stay unmarked.
-    let dead = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url("http://127.0.0.1:9")
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-            .retry_config(
-                aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1),
-            )
-            .build(),
-    );
+    let dead = desk_tests::unreachable_dynamo_client();
     let down = poller_over(
         &s,
         DynamoStore::new(dead, s.store.table()),

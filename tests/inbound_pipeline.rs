@@ -3,7 +3,6 @@
 //! message is retried alone, dead-lettered with its raw kept, and replayed once
 //! fixed; a storage outage loses nothing.
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use desk_dynamo::DynamoStore;
 use desk_local::provision::{deliver, s3_event};
 use desk_local::workers::{drain_once, replay};
@@ -135,17 +134,7 @@ async fn dynamodb_unavailable_mid_batch_then_back_every_email_becomes_a_ticket()
     .await
     .unwrap();
     // The same handler over a DynamoDB that does not answer (a closed port, no SDK retries).
-    let dead = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url("http://127.0.0.1:9")
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
-            .retry_config(
-                aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1),
-            )
-            .build(),
-    );
+    let dead = desk_tests::unreachable_dynamo_client();
     let config = desk_local::local_config(s.store.table(), Some(&s.resources)).unwrap();
     let down =
         desk_runtime::assemble(&config, DynamoStore::new(dead, s.store.table()), &s.aws).inbound;

@@ -22,18 +22,6 @@ fn ingest(s: &Stack) -> Ingest {
     )
 }
 
-/// Every message stored on ticket `n` (one page holds them all here).
-async fn stored_messages(s: &Stack, n: TicketNumber) -> Vec<desk_domain::message::MailMessage> {
-    let page = desk_domain::PageRequest {
-        limit: 100,
-        cursor: None,
-    };
-    desk_domain::message::MessageStore::list_messages(&s.store, n, &page)
-        .await
-        .unwrap()
-        .items
-}
-
 fn delivery(id: &str) -> Delivery {
     Delivery {
         id: id.into(),
@@ -80,7 +68,7 @@ async fn a_new_email_becomes_a_ticket_with_its_message_and_activity() {
         .map(|e| e["kind"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(kinds, ["ticket_created", "email_received", "rule_applied"]);
-    let messages = stored_messages(&s, TicketNumber::new(n).unwrap()).await;
+    let messages = s.stored_messages(TicketNumber::new(n).unwrap()).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].delivery_id, "d1");
 }
@@ -116,7 +104,7 @@ async fn the_same_delivery_three_times_concurrently_makes_one_ticket_and_one_mes
     let list = s.get("/tickets?q=printer", "admin").await;
     assert_eq!(list.body["count"], 1);
     let n = TicketNumber::new(list.body["items"][0]["number"].as_u64().unwrap()).unwrap();
-    assert_eq!(stored_messages(&s, n).await.len(), 1);
+    assert_eq!(s.stored_messages(n).await.len(), 1);
 }
 
 #[tokio::test]
@@ -183,7 +171,7 @@ async fn replies_thread_by_token_message_id_and_customer_subject_tag() {
         Outcome::NewTicket(_)
     ));
 
-    let messages = stored_messages(&s, TicketNumber::new(n).unwrap()).await;
+    let messages = s.stored_messages(TicketNumber::new(n).unwrap()).await;
     assert_eq!(messages.len(), 4);
 }
 

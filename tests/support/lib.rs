@@ -52,6 +52,22 @@ pub fn dynamo_client(counter: Option<CallCounter>) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(b.build())
 }
 
+/// A client for a DynamoDB that does not answer (a closed port, no SDK retries):
+/// every call fails fast, as during an outage.
+pub fn unreachable_dynamo_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url("http://127.0.0.1:9")
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+            .retry_config(
+                aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1),
+            )
+            .build(),
+    )
+}
+
 /// A fresh table, named uniquely, created from template.yaml.
 pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -265,6 +281,21 @@ pub fn numbers(r: &Reply) -> Vec<u64> {
 }
 
 impl Stack {
+    /// Every message stored on ticket `n` (one page holds them all in tests).
+    pub async fn stored_messages(
+        &self,
+        n: desk_domain::TicketNumber,
+    ) -> Vec<desk_domain::message::MailMessage> {
+        let page = desk_domain::PageRequest {
+            limit: 100,
+            cursor: None,
+        };
+        desk_domain::message::MessageStore::list_messages(&self.store, n, &page)
+            .await
+            .expect("messages readable")
+            .items
+    }
+
     /// Runs the mailer over whatever the outbox holds (as the SQS event source would).
     pub async fn drain_outbox(&self) -> usize {
         let mut total = 0;

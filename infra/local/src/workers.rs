@@ -35,6 +35,13 @@ const RETRY_AFTER_SECONDS: i32 = 1;
 
 /// Receives one batch (waiting up to `wait` seconds), hands it to `handler` and
 /// deletes the records it did not report as failed — as Lambda's SQS event
+/// An SQS call's error as a message naming the operation.
+fn sqs_error<E: std::error::Error + Send + Sync + 'static>(
+    op: &'static str,
+) -> impl FnOnce(E) -> String {
+    move |e| format!("{op}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))
+}
+
 /// source does. Returns how many were received.
 pub async fn drain_once(
     sqs: &aws_sdk_sqs::Client,
@@ -50,12 +57,7 @@ pub async fn drain_once(
         .visibility_timeout(RETRY_AFTER_SECONDS)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "ReceiveMessage: {}",
-                aws_sdk_sqs::error::DisplayErrorContext(&e)
-            )
-        })?;
+        .map_err(sqs_error("ReceiveMessage"))?;
     let messages = out.messages.unwrap_or_default();
     if messages.is_empty() {
         return Ok(0);
@@ -80,12 +82,7 @@ pub async fn drain_once(
                 .receipt_handle(handle)
                 .send()
                 .await
-                .map_err(|e| {
-                    format!(
-                        "DeleteMessage: {}",
-                        aws_sdk_sqs::error::DisplayErrorContext(&e)
-                    )
-                })?;
+                .map_err(sqs_error("DeleteMessage"))?;
         }
     }
     Ok(messages.len())
@@ -122,12 +119,7 @@ pub async fn replay(
             .max_number_of_messages(10)
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "ReceiveMessage: {}",
-                    aws_sdk_sqs::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(sqs_error("ReceiveMessage"))?;
         let messages = out.messages.unwrap_or_default();
         if messages.is_empty() {
             return Ok(moved);
@@ -138,24 +130,14 @@ pub async fn replay(
                 .message_body(m.body.unwrap_or_default())
                 .send()
                 .await
-                .map_err(|e| {
-                    format!(
-                        "SendMessage: {}",
-                        aws_sdk_sqs::error::DisplayErrorContext(&e)
-                    )
-                })?;
+                .map_err(sqs_error("SendMessage"))?;
             if let Some(h) = m.receipt_handle {
                 sqs.delete_message()
                     .queue_url(dlq_url)
                     .receipt_handle(h)
                     .send()
                     .await
-                    .map_err(|e| {
-                        format!(
-                            "DeleteMessage: {}",
-                            aws_sdk_sqs::error::DisplayErrorContext(&e)
-                        )
-                    })?;
+                    .map_err(sqs_error("DeleteMessage"))?;
             }
             moved += 1;
         }

@@ -45,15 +45,21 @@ fn idempotency_key(req: &Request) -> Result<Option<&str>, Problem> {
         .transpose()
 }
 
-/// A download: inline when small, else stored beside the raw message and
-/// answered with `303 See Other` to a signed link.
+/// Where a download too large to answer inline is linked from.
+enum Large {
+    /// Already in S3 as is (the raw message).
+    At(String),
+    /// Copied to this location first (a decoded attachment).
+    CopyTo(String),
+}
+
+/// A download: inline when small, else a `303 See Other` to a signed link.
 async fn download(
     app: &App,
     bytes: Vec<u8>,
     filename: &str,
     content_type: &str,
-    stored_at: Option<&str>,
-    store_under: &str,
+    large: Large,
 ) -> Res {
     if bytes.len() <= INLINE_DOWNLOAD_BYTES {
         return Ok(Reply::bytes(bytes, content_type)
@@ -65,14 +71,14 @@ async fn download(
             .header(http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".into())
             .header(http::header::CACHE_CONTROL, "private, no-store".into()));
     }
-    let location = match stored_at {
-        Some(l) => l.to_string(),
-        None => {
+    let location = match large {
+        Large::At(location) => location,
+        Large::CopyTo(location) => {
             app.desk
                 .raw_mail
-                .put(store_under, bytes, content_type)
+                .put(&location, bytes, content_type)
                 .await?;
-            store_under.to_string()
+            location
         }
     };
     let link = app
@@ -129,7 +135,7 @@ pub(crate) async fn route(
                 .raw_message(caller, number, message_id(message)?)
                 .await?;
             let name = format!("{}.eml", stored.id);
-            download(app, raw, &name, "message/rfc822", Some(&stored.raw_key), "").await
+            download(app, raw, &name, "message/rfc822", Large::At(stored.raw_key)).await
         }
         ("GET", ["tickets", id, "messages", message, "attachments", index]) => {
             no_query(req)?;
@@ -152,7 +158,14 @@ pub(crate) async fn route(
             let (bucket, _) =
                 split_location(&stored.raw_key).ok_or_else(|| Problem::not_found("attachment"))?;
             let under = format!("s3://{bucket}/downloads/{number}/{}/{index}", stored.id);
-            download(app, part.bytes, &name, &part.content_type, None, &under).await
+            download(
+                app,
+                part.bytes,
+                &name,
+                &part.content_type,
+                Large::CopyTo(under),
+            )
+            .await
         }
         _ => Err(crate::routes::method_not_allowed("GET")),
     }
