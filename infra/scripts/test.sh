@@ -5,6 +5,8 @@
 #   3. the served API checked against infra/openapi.yaml with schemathesis
 #   4. template.yaml linted with cfn-lint
 #   5. a bounded cargo-fuzz run over the ingest core (FUZZ_SECONDS, default 30)
+#   The web console: its API types, TypeScript and unit tests after the cargo tests; its browser
+#   tests in Chromium against its own desk-served stack (TEST_CONSOLE_PORT, default TEST_API_PORT+10).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,6 +17,7 @@ IPORT=${TEST_IMAP_PORT:-14143}
 cleanup() {
   infra/scripts/stack.sh down test >/dev/null 2>&1 || true
   infra/scripts/dovecot.sh down test >/dev/null 2>&1 || true
+  infra/scripts/stack.sh down test-console >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -30,6 +33,11 @@ export DESK_TEST_DYNAMO="http://127.0.0.1:$DPORT" DESK_TEST_MOTO="http://127.0.0
 echo "== cargo test" >&2
 cargo test --workspace --locked 2>&1
 
+echo "== console: generated API types, TypeScript, unit tests" >&2
+infra/scripts/console-test.sh check
+# The desk embeds console/dist when it is built (below): build it first.
+(cd console && npm run --silent build)
+
 echo "== OpenAPI contract (schemathesis)" >&2
 # cargo test builds test targets only; the local runner is a binary.
 cargo build --locked --quiet -p desk-local
@@ -42,6 +50,17 @@ target/debug/desk-local seed
 # The contract run creates mailboxes with made-up hosts: no IMAP polling there.
 infra/scripts/serve.sh test "$APORT" IMAP_POLL_EVERY_SECONDS=0
 infra/scripts/fuzz-api.sh "http://127.0.0.1:$APORT" "$(target/debug/desk-local token admin)"
+
+echo "== console in Chromium (served by the desk, own table and queues)" >&2
+CPORT=${TEST_CONSOLE_PORT:-$((APORT + 10))}
+(
+  export TABLE_NAME=console RESOURCE_PREFIX=console
+  target/debug/desk-local create-table
+  target/debug/desk-local seed
+  infra/scripts/serve.sh test-console "$CPORT" IMAP_POLL_EVERY_SECONDS=0
+  infra/scripts/console-test.sh browser "http://127.0.0.1:$CPORT"
+)
+infra/scripts/stack.sh down test-console
 
 echo "== template lint (cfn-lint)" >&2
 .venv/bin/cfn-lint template.yaml

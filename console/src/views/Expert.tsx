@@ -1,0 +1,315 @@
+// The expert view: inbox (left), activity with emails and the composer (middle), ticket
+// information, customer and notes (right).
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, api, call, download, type Schemas } from "../api/client";
+import { renderActivity, formatTime, type Activity } from "../activity";
+import { emailSrcdoc } from "../emailFrame";
+import { usePoll } from "../hooks";
+import { linkClick, navigate, useLocation } from "../router";
+import { assigneeLabel, Badge, ErrorNotice, useDirectory } from "../ui";
+import { formatQuery, parseQuery } from "../urlstate";
+import { Filters, useTicketList } from "./TicketList";
+import { useKeys } from "./Shortcuts";
+import { Composer } from "./Composer";
+import { TicketInfo } from "./TicketInfo";
+import { Dialog } from "./Dialog";
+
+type Ticket = Schemas["Ticket"];
+type Mail = Schemas["MailMessage"];
+type Note = Schemas["Note"];
+
+async function allPages<T>(get: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < 50; i++) {
+    const page = await get(cursor);
+    out.push(...page.items);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return out;
+}
+
+export type TicketData = { ticket: Ticket; activity: Activity[]; mails: Mail[]; notes: Note[] };
+
+export async function loadTicket(id: number): Promise<TicketData> {
+  const path = { id };
+  const [ticket, activity, mails, notes] = await Promise.all([
+    call(api.GET("/tickets/{id}", { params: { path } })),
+    allPages((cursor) => call(api.GET("/tickets/{id}/activity", { params: { path, query: cursor ? { cursor } : {} } }))),
+    allPages((cursor) => call(api.GET("/tickets/{id}/messages", { params: { path, query: cursor ? { cursor } : {} } }))),
+    allPages((cursor) => call(api.GET("/tickets/{id}/notes", { params: { path, query: cursor ? { cursor } : {} } }))),
+  ]);
+  return { ticket, activity, mails, notes };
+}
+
+export function Expert({ number }: { number: number }) {
+  const { search } = useLocation();
+  const q = parseQuery(search);
+  const [data, setData] = useState<TicketData | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [session, setSession] = useState(false);
+  const refresh = async () => {
+    try {
+      setData(await loadTicket(number));
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => setData(null), [number]);
+  usePoll(refresh, 10_000, [number]);
+  useKeys(
+    {
+      r: () => document.getElementById("reply-text")?.focus(),
+      n: () => document.getElementById("note-text")?.focus(),
+    },
+    [],
+  );
+  const gone = error instanceof ApiError && (error.kind === "not_found" || error.kind === "forbidden");
+  return (
+    <div class="expert">
+      <Inbox current={number} />
+      <section class="activity-col" aria-label="Activity">
+        {gone ? (
+          <div class="notice notice-error" role="alert">
+            Ticket #{number} does not exist or you may not see it.{" "}
+            <a href={`/app/tickets${formatQuery(q)}`} onClick={linkClick}>
+              Back to the list
+            </a>
+          </div>
+        ) : (
+          <ErrorNotice error={error} onRetry={refresh} />
+        )}
+        {data && (
+          <>
+            <div class="toolbar">
+              <h1>
+                #{data.ticket.number} {data.ticket.name}
+              </h1>
+              <button type="button" onClick={() => setSession(true)}>
+                Create session
+              </button>
+            </div>
+            <Timeline data={data} />
+            <Composer ticket={data.ticket} onSent={refresh} />
+          </>
+        )}
+        {!data && !error && <p>Loading ticket…</p>}
+      </section>
+      {data && <TicketInfo data={data} onChanged={refresh} />}
+      {session && data && <CreateSession ticket={data.ticket} onClose={() => setSession(false)} onDone={refresh} />}
+    </div>
+  );
+}
+
+function Inbox({ current }: { current: number }) {
+  const { search } = useLocation();
+  const q = parseQuery(search);
+  const dir = useDirectory();
+  const { items, next, error, more, reload } = useTicketList(q, search);
+  const go = (nq: typeof q) => navigate(`/app/tickets/${current}${formatQuery(nq)}`);
+  const idx = items?.findIndex((t) => t.number === current) ?? -1;
+  const move = (d: number) => {
+    const t = items?.[idx + d];
+    if (t) navigate(`/app/tickets/${t.number}${formatQuery(q)}`);
+  };
+  useKeys({ j: () => move(1), k: () => move(-1) }, [items, idx, search]);
+  return (
+    <nav class="inbox" aria-label="Inbox">
+      <a class="back" href={`/app/tickets${formatQuery(q)}`} onClick={linkClick}>
+        ← List
+      </a>
+      <Filters q={q} go={go} compact />
+      <ErrorNotice error={error} onRetry={reload} />
+      <ul>
+        {items?.map((t) => (
+          <li key={t.number} class={t.number === current ? "current" : ""}>
+            <a href={`/app/tickets/${t.number}${formatQuery(q)}`} onClick={linkClick} aria-current={t.number === current ? "page" : undefined}>
+              <span class="inbox-name">
+                #{t.number} {t.name}
+              </span>
+              <span class="inbox-meta">
+                <Badge kind="status" value={t.status} /> {t.customer.name || t.customer.email} · {assigneeLabel(t.assignee, dir)}
+              </span>
+            </a>
+          </li>
+        ))}
+      </ul>
+      {next && (
+        <button type="button" onClick={() => void more()}>
+          More
+        </button>
+      )}
+    </nav>
+  );
+}
+
+function Timeline({ data }: { data: TicketData }) {
+  const dir = useDirectory();
+  const names = { user: dir.userName, group: dir.groupName };
+  const byRfc = new Map<string, Mail>();
+  for (const m of data.mails) {
+    byRfc.set(m.id, m);
+    if (m.rfc_message_id) byRfc.set(m.rfc_message_id, m);
+  }
+  const shown = new Set<string>();
+  const rows = data.activity.map((e) => {
+    const r = renderActivity(e, names);
+    const mail = r.messageId ? byRfc.get(r.messageId) : undefined;
+    if (mail) shown.add(mail.id);
+    return { e, r, mail };
+  });
+  const loose = data.mails.filter((m) => !shown.has(m.id));
+  return (
+    <ol class="timeline">
+      {rows.map(({ e, r, mail }) => (
+        <li key={e.id} class={`entry entry-${e.kind}`}>
+          <div class="entry-head">
+            <strong>{r.title}</strong> <time dateTime={e.at}>{formatTime(e.at)}</time>
+          </div>
+          {r.lines.map((l, i) => (
+            <p key={i} class="entry-line">
+              {l}
+            </p>
+          ))}
+          {r.link && <CopyLink link={r.link} />}
+          {mail && <MailCard ticket={data.ticket.number} mail={mail} />}
+        </li>
+      ))}
+      {loose.map((m) => (
+        <li key={m.id} class="entry entry-mail">
+          <div class="entry-head">
+            <strong>
+              {m.direction === "inbound" ? `Email from ${m.from}` : `Email to ${m.to.join(", ")}`}: {m.subject}
+            </strong>{" "}
+            <time dateTime={m.received_at}>{formatTime(m.received_at)}</time>
+          </div>
+          <MailCard ticket={data.ticket.number} mail={m} />
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function CopyLink({ link }: { link: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <p class="copy-link">
+      <input readOnly value={link} aria-label="Join link" size={48} onFocus={(e) => e.currentTarget.select()} />
+      <button
+        type="button"
+        onClick={() =>
+          void navigator.clipboard?.writeText(link).then(
+            () => setCopied(true),
+            () => setCopied(false),
+          )
+        }
+      >
+        {copied ? "Copied" : "Copy link"}
+      </button>
+    </p>
+  );
+}
+
+/** One email: sanitised HTML only inside a sandboxed frame that runs no script, text as fallback. */
+export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
+  const [asText, setAsText] = useState(!m.html);
+  const [error, setError] = useState<unknown>(null);
+  const path = { id: ticket, messageId: m.id };
+  const save = (p: Promise<void>) => p.catch(setError);
+  return (
+    <div class={`mail mail-${m.direction}`}>
+      <p class="mail-head">
+        {m.from_name ? `${m.from_name} <${m.from}>` : m.from} → {m.to.join(", ")}
+        {m.cc.length ? ` · cc ${m.cc.join(", ")}` : ""}
+        {m.send_state ? ` · ${m.send_state}` : ""}
+        {m.spam ? " · marked as spam" : ""}
+      </p>
+      {m.html && (
+        <button type="button" class="link" onClick={() => setAsText(!asText)}>
+          {asText ? "Show formatted" : "Show plain text"}
+        </button>
+      )}
+      {asText || !m.html ? (
+        <pre class="mail-text">{m.text}</pre>
+      ) : (
+        <iframe class="mail-html" sandbox="" referrerpolicy="no-referrer" title={`Email: ${m.subject}`} srcdoc={emailSrcdoc(m.html)} />
+      )}
+      {m.truncated && <p class="hint">This mail was shortened; download the raw message for all of it.</p>}
+      <div class="attachments">
+        {m.attachments.map((a) => (
+          <button
+            key={a.index}
+            type="button"
+            onClick={() =>
+              void save(download(api.GET("/tickets/{id}/messages/{messageId}/attachments/{index}", { params: { path: { ...path, index: a.index } }, parseAs: "blob" }), a.filename || `attachment-${a.index}`))
+            }
+          >
+            📎 {a.filename || `attachment ${a.index}`} ({Math.ceil(a.size / 1024)} KB)
+          </button>
+        ))}
+        {m.direction === "inbound" && (
+          <button type="button" onClick={() => void save(download(api.GET("/tickets/{id}/messages/{messageId}/raw", { params: { path }, parseAs: "blob" }), `message-${ticket}.eml`))}>
+            Download raw message
+          </button>
+        )}
+      </div>
+      <ErrorNotice error={error} />
+    </div>
+  );
+}
+
+function CreateSession({ ticket, onClose, onDone }: { ticket: Ticket; onClose: () => void; onDone: () => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [created, setCreated] = useState<Schemas["CreatedServiceCase"] | null>(null);
+  const busy = useRef(false);
+  const create = async (email: boolean) => {
+    if (busy.current) return;
+    busy.current = true;
+    try {
+      const c = await call(api.POST("/tickets/{id}/sessions", { params: { path: { id: ticket.number } }, body: { email_customer: email } }));
+      setCreated(c);
+      onDone();
+    } catch (e) {
+      setError(e);
+    }
+    busy.current = false;
+  };
+  return (
+    <Dialog title="Create session" onClose={onClose}>
+      {created ? (
+        <>
+          <p>
+            Session <strong>{created.code}</strong> is ready. It is in the Service Queue.
+          </p>
+          <CopyLink link={created.join_link} />
+          <div class="buttons">
+            <a href="/app/queue" onClick={(e) => (onClose(), linkClick(e))}>
+              Open the Service Queue
+            </a>
+            <button type="button" onClick={onClose}>
+              Close
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <p>Email the join link to the customer ({ticket.customer.email}) now?</p>
+          <ErrorNotice error={error} />
+          <div class="buttons">
+            <button type="button" class="primary" onClick={() => void create(true)}>
+              Create and email the link
+            </button>
+            <button type="button" onClick={() => void create(false)}>
+              Create without email
+            </button>
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+          </div>
+        </>
+      )}
+    </Dialog>
+  );
+}
