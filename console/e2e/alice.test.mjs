@@ -3,7 +3,7 @@
 // module reports customer_connected through the public route and alice sees it without reloading.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { DESK, MOTO, launch, newPage, signIn, waitFor, apiCall, screenshot } from "./lib.mjs";
+import { DESK, MOTO, launch, newPage, signIn, waitFor, apiCall, screenshot, listRows } from "./lib.mjs";
 
 let browser;
 before(async () => (browser = await launch()));
@@ -29,11 +29,14 @@ test("alice works ticket 1001 end to end and sees the waiting customer live", as
   await page.locator("#search").fill("portal");
   await page.locator("form[role=search] button[type=submit]").click();
   await page.waitForURL(/q=portal/);
-  await page.locator('tr[data-number="1001"]').waitFor();
-  assert.equal(await page.locator("table.tickets tbody tr").count(), 1);
-  await page.reload(); // the list survives a reload (after signing in again)
-  if (page.url().includes("/dev-oidc/")) await page.locator('button[name="user"][value="alice"]').click();
-  await page.waitForURL(/\/app\/tickets\?q=portal/);
+  assert.deepEqual(await listRows(page), ["1001"]);
+  // The list survives a reload: tokens live in memory, so the reload signs in again and comes
+  // back to the same URL.
+  await page.reload();
+  await page.waitForURL(/\/dev-oidc\/authorize/);
+  await page.locator('button[name="user"][value="alice"]').click();
+  await page.waitForURL(/\/app\/tickets\?q=portal$/);
+  assert.deepEqual(await listRows(page), ["1001"]);
   await page.locator('tr[data-number="1001"]').click();
   await page.getByRole("complementary", { name: "Ticket overview" }).getByText("Carol Customer").waitFor();
   await page.getByRole("button", { name: "Go to ticket" }).click();

@@ -91,3 +91,9 @@ export async function screenshot(page, name) {
 export function external(requests) {
   return requests.filter((u) => !/^(https?:\/\/127\.0\.0\.1(:\d+)?\/|data:|blob:|about:)/.test(u));
 }
+
+/** The ticket list after its current query has loaded. */
+export async function listRows(page) {
+  await page.locator('table.tickets[aria-busy="false"]').waitFor();
+  return page.locator("table.tickets tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.number));
+}

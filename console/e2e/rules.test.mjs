@@ -28,6 +28,7 @@ test("admin creates a rule, moves it first and dry-runs a sample email that hits
   await form.getByLabel("Condition 2 operator").selectOption("equals");
   await form.getByLabel("Condition 2 value").fill("vip.example");
   await form.locator("#rule-priority").selectOption("urgent");
+  await form.getByLabel("Assign to").selectOption("group:support");
   await form.getByRole("checkbox", { name: "Notify the assignee" }).check();
   await form.getByRole("button", { name: "Save rule" }).click();
   const item = page.locator(`li.rule[data-rule="${name}"]`);

@@ -4,6 +4,7 @@
 #                                 TypeScript strict, vitest unit tests of the pure logic
 #   console-test.sh browser URL   browser tests (node --test, playwright-core + axe-core) in Debian's
 #                                 Chromium against the console that the desk serves at URL
+#   console-test.sh deps          only the npm ci
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 what=${1:?check|browser URL}
@@ -17,6 +18,7 @@ if [ ! -f "$stamp" ] || [ console/package-lock.json -nt "$stamp" ] || [ console/
 fi
 
 case "$what" in
+  deps) ;;
   check)
     (cd console && npm run --silent check:api && npm run --silent typecheck && npx vitest run)
     ;;
@@ -25,5 +27,5 @@ case "$what" in
     infra/scripts/tools.sh --browser
     (cd console && DESK_URL="$url" node --test --test-concurrency=1 e2e/)
     ;;
-  *) echo "usage: console-test.sh check | browser URL" >&2; exit 2 ;;
+  *) echo "usage: console-test.sh check | browser URL | deps" >&2; exit 2 ;;
 esac

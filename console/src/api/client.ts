@@ -31,7 +31,7 @@ export function errorFor(status: number, body: unknown): ApiError {
   if (status === 404) return new ApiError("not_found", status, `Not found: ${detail}`, problem);
   if (status === 409) return new ApiError("conflict", status, detail, problem);
   if (status >= 500) return new ApiError("server", status, `The desk is unavailable right now (${status}). Try again.`, problem);
-  const field = problem?.field ? ` (${problem.field})` : "";
+  const field = problem?.field && !detail.includes(problem.field) ? ` (${problem.field})` : "";
   return new ApiError("invalid", status, `${detail}${field}`, problem);
 }
 

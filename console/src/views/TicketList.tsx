@@ -31,18 +31,26 @@ export function useTicketList(q: ListQuery, search: string) {
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [changed, setChanged] = useState<Set<number>>(new Set());
+  const currentSearch = useRef(search);
+  currentSearch.current = search;
   const loaded = useRef(0);
-  const refresh = async (first: boolean) => {
+  const shownFor = useRef<string | null>(null);
+  const [loadedFor, setLoadedFor] = useState<string | null>(null);
+  const refresh = async (reset = false) => {
+    const fresh = reset || shownFor.current !== search;
     try {
       // A refresh reloads what is shown (up to 100 rows) so scroll and selection stay.
-      const r = await fetchPage(q, null, first ? 50 : Math.min(100, Math.max(50, loaded.current)));
+      const r = await fetchPage(q, null, fresh ? 50 : Math.min(100, Math.max(50, loaded.current)));
+      if (search !== currentSearch.current) return; // a newer query took over
       setItems((old) => {
-        if (old && !first) {
+        if (old && !fresh) {
           const before = new Map(old.map((t) => [t.number, t.version]));
           setChanged(new Set(r.items.filter((t) => before.get(t.number) !== t.version).map((t) => t.number)));
-        }
+        } else setChanged(new Set());
         return r.items;
       });
+      shownFor.current = search;
+      setLoadedFor(search);
       loaded.current = r.items.length;
       setNext(r.next);
       setError(null);
@@ -50,10 +58,6 @@ export function useTicketList(q: ListQuery, search: string) {
       setError(e);
     }
   };
-  useEffect(() => {
-    setItems(null);
-    setChanged(new Set());
-  }, [search]);
   usePoll(() => refresh(items === null), 10_000, [search]);
   const more = async () => {
     if (!next) return;
@@ -66,7 +70,8 @@ export function useTicketList(q: ListQuery, search: string) {
       setError(e);
     }
   };
-  return { items, next, error, changed, more, reload: () => refresh(true) };
+  // While another query loads, the old rows stay (no flicker) and the table says it is busy.
+  return { items, next, error, changed, more, reload: () => refresh(true), busy: loadedFor !== search };
 }
 
 const COLUMNS: [Sort | null, string][] = [
@@ -159,7 +164,7 @@ export function TicketList() {
   const q = parseQuery(search);
   const go = (nq: ListQuery) => navigate(`/app/tickets${formatQuery(nq)}`);
   const dir = useDirectory();
-  const { items, next, error, changed, more, reload } = useTicketList(q, search);
+  const { items, next, error, changed, more, reload, busy } = useTicketList(q, search);
   const [selected, setSelected] = useState<number | null>(null);
   const [checked, setChecked] = useState<Set<number>>(new Set());
   const [creating, setCreating] = useState(false);
@@ -194,7 +199,7 @@ export function TicketList() {
         {items === null ? (
           !error && <p>Loading tickets…</p>
         ) : (
-          <table class="tickets">
+          <table class="tickets" aria-busy={busy}>
             <thead>
               <tr>
                 <th scope="col">
@@ -260,7 +265,7 @@ export function TicketList() {
             </tbody>
           </table>
         )}
-        {items && items.length === 0 && !next && <p class="empty">No tickets match.</p>}
+        {items && !busy && items.length === 0 && !next && <p class="empty">No tickets match.</p>}
         {next && (
           <button type="button" class="more" onClick={() => void more()}>
             Load more tickets
