@@ -15,10 +15,12 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	TABLE_NAME=$(TABLE_NAME)
 DESK_LOCAL := target/debug/desk-local
 
-.PHONY: help tools dev down token mail replay test lint fuzz bench-list bench-expire bench-big-mail bench-console sizes
+.PHONY: help tools console package dev down token mail replay test lint fuzz bench-list bench-expire bench-big-mail bench-console sizes
 
 help:
-	@echo "make dev                 start the local stack, serve the API on http://127.0.0.1:$(API_PORT) with demo data"
+	@echo "make dev                 start the local stack, serve the API and the web console on http://127.0.0.1:$(API_PORT) with demo data"
+	@echo "make console             build the web console (console/ -> console/dist; npm ci + npm run build)"
+	@echo "make package             build the console, then sam build (refuses to package without the real console)"
 	@echo "make token USER=<name>   print a bearer token for a local user (last line)"
 	@echo "make mail FILE=<eml|dir> deliver mail to the running stack exactly as SES would (raw to S3 + S3 event to SQS)"
 	@echo "make replay              move dead-lettered inbound mail (and outbox mail) back to their queues"
@@ -37,7 +39,16 @@ tools:
 .dev/jwt-secret:
 	@mkdir -p .dev && umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
 
-dev: tools .dev/jwt-secret
+console:
+	@infra/scripts/console.sh
+
+# The console Lambda embeds console/dist at compile time; DESK_CONSOLE_REQUIRED=1
+# makes its build fail rather than embed the placeholder page.
+package: console
+	@test -f console/dist/index.html || { echo "package: no console/dist/index.html: the console was not built" >&2; exit 1; }
+	DESK_CONSOLE_REQUIRED=1 PATH="$(CURDIR)/.venv/bin:$$PATH" sam build --beta-features
+
+dev: tools .dev/jwt-secret console
 	@infra/scripts/stack.sh up dev $(DEV_DYNAMO_PORT) $(DEV_MOTO_PORT)
 	@cargo build --quiet -p desk-local -p api
 	@$(LOCAL_AWS) $(DESK_LOCAL) create-table

@@ -11,6 +11,7 @@ bob=$(target/debug/desk-local token bob)
 cat <<TXT
 
 Service Desk is running.
+  Console        $api/         sign in as admin, alice or bob (development issuer: $api/dev-oidc)
   API            $api          (same routes as API Gateway; OpenAPI: infra/openapi.yaml)
   DynamoDB Local http://127.0.0.1:8000   table: desk
   moto (S3/SQS/SES/EventBridge) http://127.0.0.1:5005

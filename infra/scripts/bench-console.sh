@@ -6,9 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 CPORT=${BENCH_CONSOLE_PORT:-3210}; DPORT=${BENCH_DYNAMO_PORT:-8210}; MPORT=${BENCH_MOTO_PORT:-5215}
 trap 'infra/scripts/stack.sh down bench-console >/dev/null 2>&1 || true' EXIT
-infra/scripts/console-test.sh deps
+infra/scripts/console.sh
 infra/scripts/tools.sh --browser
-(cd console && npm run --silent build)
 cargo build --quiet --locked -p desk-local
 infra/scripts/stack.sh up bench-console "$DPORT" "$MPORT"
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 TABLE_NAME=bench-console

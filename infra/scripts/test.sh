@@ -34,9 +34,8 @@ echo "== cargo test" >&2
 cargo test --workspace --locked 2>&1
 
 echo "== console: generated API types, TypeScript, unit tests" >&2
+# This also builds console/dist, which the desk-local build below embeds.
 infra/scripts/console-test.sh check
-# The desk embeds console/dist when it is built (below): build it first.
-(cd console && npm run --silent build)
 
 echo "== OpenAPI contract (schemathesis)" >&2
 # cargo test builds test targets only; the local runner is a binary.

@@ -2,6 +2,8 @@
 //! end-to-end tests: the table from `template.yaml`, the HTTP runner of the very
 //! same API handler, demo data and development tokens.
 
+pub mod dev_oidc;
+pub mod dev_oidc_http;
 pub mod provision;
 pub mod seed;
 pub mod server;
