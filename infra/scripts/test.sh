@@ -56,7 +56,8 @@ CPORT=${TEST_CONSOLE_PORT:-$((APORT + 10))}
   export TABLE_NAME=console RESOURCE_PREFIX=console
   target/debug/desk-local create-table
   target/debug/desk-local seed
-  infra/scripts/serve.sh test-console "$CPORT" IMAP_POLL_EVERY_SECONDS=0
+  # Short-lived tokens, so the browser tests see the console renew them.
+  infra/scripts/serve.sh test-console "$CPORT" IMAP_POLL_EVERY_SECONDS=0 DEV_OIDC_TOKEN_TTL_SECONDS=70
   infra/scripts/console-test.sh browser "http://127.0.0.1:$CPORT"
 )
 infra/scripts/stack.sh down test-console
