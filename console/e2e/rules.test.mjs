@@ -43,7 +43,7 @@ test("admin creates a rule, moves it first and dry-runs a sample email that hits
   await page.getByRole("button", { name: "Dry run", exact: true }).click();
   await page.locator(".dry-hit").getByText(name).waitFor();
   assert.match(await page.locator(".dry-result").innerText(), /priority urgent/);
-  await screenshot(page, "admin-rules");
+  await screenshot(page, "admin-rules-dry-run");
 
   // The API agrees: the new rule runs first.
   const rules = (await apiCall("admin", "GET", "/rules")).body.items.filter((r) => !r.is_default).sort((a, b) => a.position - b.position);

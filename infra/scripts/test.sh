@@ -30,11 +30,12 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MPORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DPORT"
 export DESK_TEST_DYNAMO="http://127.0.0.1:$DPORT" DESK_TEST_MOTO="http://127.0.0.1:$MPORT"
 
+# The desk embeds console/dist at compile time: build the console before anything compiles it.
+infra/scripts/console.sh
 echo "== cargo test" >&2
 cargo test --workspace --locked 2>&1
 
 echo "== console: generated API types, TypeScript, unit tests" >&2
-# This also builds console/dist, which the desk-local build below embeds.
 infra/scripts/console-test.sh check
 
 echo "== OpenAPI contract (schemathesis)" >&2

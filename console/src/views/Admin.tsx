@@ -6,7 +6,7 @@ import { formatTime } from "../activity";
 import { usePoll } from "../hooks";
 import { linkClick } from "../router";
 import { ErrorNotice, useDirectory, Options } from "../ui";
-import { PRIORITIES, STATUSES } from "../urlstate";
+import { PRIORITIES, STATUSES, toggleIn } from "../urlstate";
 import { AssigneeSelect, assigneeInput, assigneeValue } from "./AssigneeSelect";
 import { reorder, ruleUpdate, type ConditionDraft } from "../rules";
 
@@ -424,7 +424,13 @@ function Users() {
                   <option value="admin">admin</option>
                 </select>
               </td>
-              <td>{u.groups.map(dir.groupName).join(", ")}</td>
+              <td>
+                {dir.groups.map((g) => (
+                  <label key={g.id} class="check inline-check">
+                    <input type="checkbox" checked={u.groups.includes(g.id)} onChange={() => void update(u, { groups: toggleIn(u.groups, g.id) })} /> {g.name}
+                  </label>
+                ))}
+              </td>
               <td>
                 <input type="checkbox" aria-label={`${u.name} active`} checked={u.active} onChange={(e) => void update(u, { active: e.currentTarget.checked })} />
               </td>

@@ -13,22 +13,11 @@ import { useKeys } from "./Shortcuts";
 import { Composer } from "./Composer";
 import { TicketInfo } from "./TicketInfo";
 import { Dialog } from "./Dialog";
+import { allPages } from "../paging";
 
 type Ticket = Schemas["Ticket"];
 type Mail = Schemas["MailMessage"];
 type Note = Schemas["Note"];
-
-async function allPages<T>(get: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < 50; i++) {
-    const page = await get(cursor);
-    out.push(...page.items);
-    if (!page.next_cursor) break;
-    cursor = page.next_cursor;
-  }
-  return out;
-}
 
 export type TicketData = { ticket: Ticket; activity: Activity[]; mails: Mail[]; notes: Note[] };
 
@@ -49,9 +38,17 @@ export function Expert({ number }: { number: number }) {
   const [data, setData] = useState<TicketData | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [session, setSession] = useState(false);
+  // Entries that arrived with a live refresh (not with the first load) are marked as new.
+  const seen = useRef<{ ticket: number; ids: Set<string> } | null>(null);
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
   const refresh = async () => {
     try {
-      setData(await loadTicket(number));
+      const d = await loadTicket(number);
+      const known = seen.current?.ticket === number ? seen.current.ids : null;
+      const ids = [...d.activity.map((e) => e.id), ...d.mails.map((m) => m.id)];
+      setFresh(known ? new Set(ids.filter((id) => !known.has(id))) : new Set());
+      seen.current = { ticket: number, ids: new Set(ids) };
+      setData(d);
       setError(null);
     } catch (e) {
       setError(e);
@@ -91,7 +88,7 @@ export function Expert({ number }: { number: number }) {
                 Create session
               </button>
             </div>
-            <Timeline data={data} />
+            <Timeline data={data} fresh={fresh} />
             <Composer ticket={data.ticket} onSent={refresh} />
           </>
         )}
@@ -107,7 +104,7 @@ function Inbox({ current }: { current: number }) {
   const { search } = useLocation();
   const q = parseQuery(search);
   const dir = useDirectory();
-  const { items, next, error, more, reload } = useTicketList(q, search);
+  const { items, next, error, more, reload, changed } = useTicketList(q, search);
   const go = (nq: typeof q) => navigate(`/app/tickets/${current}${formatQuery(nq)}`);
   const idx = items?.findIndex((t) => t.number === current) ?? -1;
   const move = (d: number) => {
@@ -124,7 +121,7 @@ function Inbox({ current }: { current: number }) {
       <ErrorNotice error={error} onRetry={reload} />
       <ul>
         {items?.map((t) => (
-          <li key={t.number} class={t.number === current ? "current" : ""}>
+          <li key={t.number} class={`${t.number === current ? "current" : ""} ${changed.has(t.number) ? "changed" : ""}`}>
             <a href={`/app/tickets/${t.number}${formatQuery(q)}`} onClick={linkClick} aria-current={t.number === current ? "page" : undefined}>
               <span class="inbox-name">
                 #{t.number} {t.name}
@@ -145,7 +142,7 @@ function Inbox({ current }: { current: number }) {
   );
 }
 
-function Timeline({ data }: { data: TicketData }) {
+function Timeline({ data, fresh }: { data: TicketData; fresh: Set<string> }) {
   const dir = useDirectory();
   const names = { user: dir.userName, group: dir.groupName };
   const byRfc = new Map<string, Mail>();
@@ -164,8 +161,9 @@ function Timeline({ data }: { data: TicketData }) {
   return (
     <ol class="timeline">
       {rows.map(({ e, r, mail }) => (
-        <li key={e.id} class={`entry entry-${e.kind}`}>
+        <li key={e.id} class={`entry entry-${e.kind} ${fresh.has(e.id) ? "fresh" : ""}`}>
           <div class="entry-head">
+            {fresh.has(e.id) && <span class="new-tag">new</span>}
             <strong>{r.title}</strong> <time dateTime={e.at}>{formatTime(e.at)}</time>
           </div>
           {r.lines.map((l, i) => (
@@ -178,8 +176,9 @@ function Timeline({ data }: { data: TicketData }) {
         </li>
       ))}
       {loose.map((m) => (
-        <li key={m.id} class="entry entry-mail">
+        <li key={m.id} class={`entry entry-mail ${fresh.has(m.id) ? "fresh" : ""}`}>
           <div class="entry-head">
+            {fresh.has(m.id) && <span class="new-tag">new</span>}
             <strong>
               {m.direction === "inbound" ? `Email from ${m.from}` : `Email to ${m.to.join(", ")}`}: {m.subject}
             </strong>{" "}

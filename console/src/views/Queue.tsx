@@ -8,6 +8,7 @@ import { usePoll } from "../hooks";
 import { linkClick, navigate, useLocation } from "../router";
 import { ErrorNotice, useDirectory, PeopleOptions } from "../ui";
 import { toggleIn } from "../urlstate";
+import { allPages } from "../paging";
 
 type Case = Schemas["ServiceCase"];
 const CASE_STATUSES: Case["status"][] = ["new", "pending", "in_progress", "closed", "expired"];
@@ -38,18 +39,9 @@ export function Queue() {
   };
   const refresh = async () => {
     try {
-      const out: Case[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < 10; i++) {
-        const page = await call(
-          api.GET("/service-cases", {
-            params: { query: { ...(statuses.length ? { status: statuses } : {}), ...(assignee ? { assignee } : {}), limit: 100, ...(cursor ? { cursor } : {}) } },
-          }),
-        );
-        out.push(...page.items);
-        if (!page.next_cursor) break;
-        cursor = page.next_cursor;
-      }
+      const out = await allPages((cursor) =>
+        call(api.GET("/service-cases", { params: { query: { ...(statuses.length ? { status: statuses } : {}), ...(assignee ? { assignee } : {}), limit: 100, ...(cursor ? { cursor } : {}) } } })),
+      );
       for (const c of out.filter(isWaiting)) {
         if (announced.current.has(c.code)) continue;
         announced.current.add(c.code);

@@ -2,7 +2,7 @@ import { useEffect, useRef } from "preact/hooks";
 
 export const SHORTCUTS: [string, string][] = [
   ["j / k", "next / previous ticket"],
-  ["o or Enter", "open the selected ticket"],
+  ["o", "open the selected ticket (or double-click it)"],
   ["r", "reply (in a ticket)"],
   ["n", "add a note (in a ticket)"],
   ["/", "search"],

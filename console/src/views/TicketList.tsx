@@ -7,22 +7,15 @@ import { usePoll } from "../hooks";
 import { assigneeLabel, Badge, ErrorNotice, useDirectory, Options, PeopleOptions } from "../ui";
 import { PRIORITIES, STATUSES, apiQuery, formatQuery, parseQuery, toggleIn, toggleSort, type ListQuery, type Sort } from "../urlstate";
 import { useKeys } from "./Shortcuts";
+import { firstNonEmpty } from "../paging";
 import { CreateTicket } from "./CreateTicket";
 import { AssigneeSelect, assigneeInput } from "./AssigneeSelect";
 
 type Ticket = Schemas["Ticket"];
 
-/** Loads one page, following `next_cursor` past empty pages so the agent never sees a dead end. */
-export async function fetchPage(q: ListQuery, cursor: string | null, limit = 50): Promise<{ items: Ticket[]; next: string | null }> {
-  let next = cursor;
-  const items: Ticket[] = [];
-  for (let hops = 0; hops < 20; hops++) {
-    const page = await call(api.GET("/tickets", { params: { query: apiQuery(q, next, limit) } }));
-    items.push(...page.items);
-    next = page.next_cursor;
-    if (items.length > 0 || !next) break;
-  }
-  return { items, next };
+/** One page of the list (past empty filtered pages; see paging.ts). */
+export function fetchPage(q: ListQuery, cursor: string | null, limit = 50): Promise<{ items: Ticket[]; next: string | null }> {
+  return firstNonEmpty((c) => call(api.GET("/tickets", { params: { query: apiQuery(q, c, limit) } })), cursor);
 }
 
 /** Shared by the list and the expert view's inbox: the tickets of the URL's query, live. */
@@ -175,7 +168,6 @@ export function TicketList() {
       j: () => items?.length && setSelected(items[Math.min(items.length - 1, idx + 1)]!.number),
       k: () => items?.length && setSelected(items[Math.max(0, idx - 1)]!.number),
       o: () => selected && open(selected),
-      Enter: () => selected && open(selected),
       Escape: () => setSelected(null),
     },
     [items, selected, idx],
