@@ -57,3 +57,67 @@ async fn main() -> Result<(), Error> {
     }))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An API Gateway HTTP API (v2) event from `tests/events`, with `path` put in.
+    fn event(path: &str) -> Request {
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/events/apigw-v2-console-config.json"
+        );
+        let raw = std::fs::read_to_string(file).expect("fixture");
+        let raw = raw.replace("\"/config.json\"", &format!("{path:?}"));
+        lambda_http::request::from_str(&raw).expect("an API Gateway v2 event")
+    }
+
+    fn console() -> Console {
+        Console::embedded(ConsoleConfig {
+            issuer: "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_pool".into(),
+            client_id: "client-1".into(),
+            scope: "openid profile email".into(),
+            origin: None,
+            auth_origins: vec!["https://desk-x.auth.us-west-2.amazoncognito.com".into()],
+            end_session_endpoint: Some(
+                "https://desk-x.auth.us-west-2.amazoncognito.com/logout".into(),
+            ),
+        })
+    }
+
+    #[test]
+    fn config_names_the_api_gateway_origin() {
+        let resp = respond(&console(), &event("/config.json"));
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["cache-control"], "no-cache");
+        let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("connect-src 'self' https://cognito-idp.us-west-2.amazonaws.com https://desk-x.auth.us-west-2.amazoncognito.com;"), "{csp}");
+        let v: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        assert_eq!(
+            v["redirect_uri"],
+            "https://aaaaaaaaaa.execute-api.us-west-2.amazonaws.com/app/auth/callback"
+        );
+        assert_eq!(
+            v["post_logout_redirect_uri"],
+            "https://aaaaaaaaaa.execute-api.us-west-2.amazonaws.com/"
+        );
+        assert_eq!(
+            v["end_session_endpoint"],
+            "https://desk-x.auth.us-west-2.amazoncognito.com/logout"
+        );
+    }
+
+    #[test]
+    fn pages_and_missing_assets() {
+        let resp = respond(&console(), &event("/app/tickets/1001"));
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
+        assert!(matches!(resp.body(), Body::Binary(b) if !b.is_empty()));
+        let resp = respond(&console(), &event("/assets/gone-000000.js"));
+        assert_eq!(resp.status(), 404);
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        // A path API Gateway would not route here.
+        assert_eq!(respond(&console(), &event("/tickets")).status(), 404);
+    }
+}

@@ -144,7 +144,16 @@ struct RefreshGrant {
     scope: String,
     /// The sign-in this token descends from; logout ends it.
     session: String,
+    /// When that sign-in happened: every renewed id token repeats it (OIDC Core 12.2).
+    auth_time: i64,
     expires_at: i64,
+}
+
+/// One sign-in, which a chain of refresh tokens continues.
+#[derive(Debug, Clone, Copy)]
+struct Session<'a> {
+    id: &'a str,
+    auth_time: i64,
 }
 
 #[derive(Serialize)]
@@ -419,7 +428,10 @@ impl DevOidc {
             client_id,
             &grant.request.scope,
             grant.request.nonce.as_deref(),
-            &session,
+            Session {
+                id: &session,
+                auth_time: now,
+            },
             now,
         )
     }
@@ -448,7 +460,10 @@ impl DevOidc {
             client_id,
             &grant.scope,
             None,
-            &grant.session,
+            Session {
+                id: &grant.session,
+                auth_time: grant.auth_time,
+            },
             now,
         )
     }
@@ -459,7 +474,7 @@ impl DevOidc {
         client_id: &str,
         scope: &str,
         nonce: Option<&str>,
-        session: &str,
+        session: Session<'_>,
         now: i64,
     ) -> Result<TokenResponse, TokenError> {
         let internal =
@@ -475,9 +490,9 @@ impl DevOidc {
             aud: client_id,
             iat: now,
             exp: now + self.access_ttl,
-            auth_time: now,
+            auth_time: session.auth_time,
             nonce,
-            sid: session,
+            sid: session.id,
             name: &subject.name,
             email: &subject.email,
             preferred_username: &subject.id,
@@ -497,7 +512,8 @@ impl DevOidc {
                 subject: subject.clone(),
                 client_id: client_id.to_string(),
                 scope: scope.to_string(),
-                session: session.to_string(),
+                session: session.id.to_string(),
+                auth_time: session.auth_time,
                 expires_at: now + REFRESH_TTL_SECONDS,
             },
         );
@@ -814,11 +830,13 @@ mod tests {
         };
         let t2 = refresh(&t.refresh_token, NOW + 800).expect("refreshed");
         assert_eq!(issuer.verify(&t2.access_token).unwrap().sub, "alice");
-        assert_eq!(
-            claims(&t2.id_token)["sid"],
-            claims(&t.id_token)["sid"],
-            "same session"
-        );
+        let (first, renewed) = (claims(&t.id_token), claims(&t2.id_token));
+        // What a client checks on a renewed id token (OIDC Core 12.2): same issuer,
+        // subject, audience and auth_time; a new iat.
+        for claim in ["sid", "iss", "sub", "aud", "auth_time"] {
+            assert_eq!(renewed[claim], first[claim], "{claim}");
+        }
+        assert_eq!(renewed["iat"], NOW + 800);
         assert_eq!(
             refresh(&t.refresh_token, NOW + 801).unwrap_err().error,
             "invalid_grant",

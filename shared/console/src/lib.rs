@@ -12,8 +12,8 @@
 use bytes::Bytes;
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING,
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, REFERRER_POLICY, VARY,
-    X_CONTENT_TYPE_OPTIONS,
+    CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH,
+    REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use http::{Method, Response, StatusCode};
 use serde::Serialize;
@@ -288,6 +288,9 @@ impl Console {
         h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         if method == Method::HEAD {
+            // The length GET would send, without the body.
+            let len = HeaderValue::from(resp.body().len());
+            resp.headers_mut().insert(CONTENT_LENGTH, len);
             *resp.body_mut() = Bytes::new();
         }
         Some(resp)

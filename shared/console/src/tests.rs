@@ -255,6 +255,8 @@ fn head_has_the_headers_and_no_body() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.body().is_empty());
+    let len = fixture_file("assets/index-3f2a9c.js").len();
+    assert_eq!(header(&r, "content-length"), len.to_string());
     assert_eq!(
         header(&r, "cache-control"),
         "public, max-age=31536000, immutable"
