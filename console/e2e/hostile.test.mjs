@@ -43,3 +43,19 @@ test("a hostile HTML email runs nothing and loads nothing remote", async () => {
   assert.deepEqual(elsewhere, [], "no request to anything but the desk");
   assert.ok(!requests.some((u) => u.includes("pixel.gif") || u.includes("remote.gif") || u.includes("bg.png")));
 });
+
+test("an inline image shows from the mail's own part, fetched with the bearer header", async () => {
+  deliverMail(join(ROOT, "tests/mail/apple-mail-inline-image.eml"));
+  const ticket = await waitFor("the inline-image mail's ticket", async () => {
+    const r = await apiCall("admin", "GET", "/tickets?q=capture&limit=5");
+    return r.body?.items?.[0];
+  });
+  const { page, requests } = await newPage(browser);
+  await signIn(page, "admin", `/app/tickets/${ticket.number}`);
+  const inner = page.frameLocator("iframe.mail-html").first();
+  const img = inner.locator('img[src^="data:image/png"]').first();
+  await img.waitFor();
+  assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), "the image decoded");
+  assert.ok(requests.some((u) => /\/attachments\/\d+$/.test(u)), "fetched through the API");
+  assert.deepEqual(external(requests), []);
+});

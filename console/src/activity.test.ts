@@ -49,3 +49,13 @@ describe("email frame", () => {
     expect(doc.indexOf("Content-Security-Policy")).toBeLessThan(doc.indexOf("evil.example"));
   });
 });
+
+describe("inline images", () => {
+  it("replaces known cid: references with data: URLs and leaves the rest", async () => {
+    const { inlineCids } = await import("./emailFrame");
+    const urls = new Map([["logo@x.org", "data:image/png;base64,AAAA"]]);
+    expect(inlineCids(`<img src="cid:logo@x.org"><img src='cid:LOGO@x.org'><img src="cid:other@x">`, urls)).toBe(
+      `<img src="data:image/png;base64,AAAA"><img src='data:image/png;base64,AAAA'><img src="cid:other@x">`,
+    );
+  });
+});

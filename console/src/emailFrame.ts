@@ -13,3 +13,15 @@ export function emailSrcdoc(html: string): string {
     `</head><body>${html}</body></html>`
   );
 }
+
+/**
+ * Inline images (`<img src="cid:logo@x">`) point at the mail's own parts, which a browser cannot
+ * resolve: the console fetches those parts (with the bearer header) and puts them in as data:
+ * URLs, which the frame's CSP allows. Unknown cids stay as they are (and load nothing).
+ */
+export function inlineCids(html: string, dataUrls: Map<string, string>): string {
+  return html.replace(/(["'(])cid:([^"')\s>]+)/gi, (whole, open: string, cid: string) => {
+    const url = dataUrls.get(cid.replace(/^<|>$/g, "").toLowerCase());
+    return url ? `${open}${url}` : whole;
+  });
+}

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, call, download, type Schemas } from "../api/client";
 import { renderActivity, formatTime, type Activity } from "../activity";
-import { emailSrcdoc } from "../emailFrame";
+import { emailSrcdoc, inlineCids } from "../emailFrame";
 import { usePoll } from "../hooks";
 import { linkClick, navigate, useLocation } from "../router";
 import { assigneeLabel, Badge, ErrorNotice, useDirectory } from "../ui";
@@ -216,6 +216,7 @@ export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
   const [asText, setAsText] = useState(!m.html);
   const [error, setError] = useState<unknown>(null);
   const path = { id: ticket, messageId: m.id };
+  const inlineImages = useInlineImages(ticket, m);
   const save = (p: Promise<void>) => p.catch(setError);
   return (
     <div class={`mail mail-${m.direction}`}>
@@ -233,7 +234,7 @@ export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
       {asText || !m.html ? (
         <pre class="mail-text">{m.text}</pre>
       ) : (
-        <iframe class="mail-html" sandbox="" referrerpolicy="no-referrer" title={`Email: ${m.subject}`} srcdoc={emailSrcdoc(m.html)} />
+        <iframe class="mail-html" sandbox="" referrerpolicy="no-referrer" title={`Email: ${m.subject}`} srcdoc={emailSrcdoc(inlineCids(m.html, inlineImages))} />
       )}
       {m.truncated && <p class="hint">This mail was shortened; download the raw message for all of it.</p>}
       <div class="attachments">
@@ -257,6 +258,41 @@ export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
       <ErrorNotice error={error} />
     </div>
   );
+}
+
+const INLINE_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The mail's inline images (parts with a Content-ID the HTML refers to), as data: URLs by cid. */
+function useInlineImages(ticket: number, m: Mail): Map<string, string> {
+  const [urls, setUrls] = useState<Map<string, string>>(new Map());
+  const wanted = m.html
+    ? m.attachments.filter((a) => a.content_id && a.content_type.startsWith("image/") && a.size <= INLINE_MAX_BYTES && m.html!.toLowerCase().includes(`cid:${a.content_id.toLowerCase()}`))
+    : [];
+  const key = wanted.map((a) => a.index).join(",");
+  useEffect(() => {
+    if (!key) return;
+    let live = true;
+    void (async () => {
+      const out = new Map<string, string>();
+      for (const a of wanted) {
+        try {
+          const blob = (await call(api.GET("/tickets/{id}/messages/{messageId}/attachments/{index}", { params: { path: { id: ticket, messageId: m.id, index: a.index } }, parseAs: "blob" }))) as Blob;
+          const url = await new Promise<string>((ok, fail) => {
+            const r = new FileReader();
+            r.onload = () => ok(String(r.result));
+            r.onerror = () => fail(r.error);
+            r.readAsDataURL(blob);
+          });
+          if (url.startsWith("data:image/")) out.set(a.content_id!.toLowerCase(), url);
+        } catch {
+          /* the image stays a broken cid: reference */
+        }
+      }
+      if (live) setUrls(out);
+    })();
+    return () => void (live = false);
+  }, [ticket, m.id, key]);
+  return urls;
 }
 
 function CreateSession({ ticket, onClose, onDone }: { ticket: Ticket; onClose: () => void; onDone: () => void }) {
