@@ -7,6 +7,7 @@ import type { ConsoleConfig } from "./config";
 export const CALLBACK_PATH = "/app/auth/callback";
 
 let manager: UserManager | null = null;
+let logoutParams: Record<string, string> = {};
 let current: User | null = null;
 let redirecting = false;
 const beforeRedirect = new Set<() => void>();
@@ -44,7 +45,10 @@ export async function initAuth(cfg: ConsoleConfig): Promise<boolean> {
     stateStore: new WebStorageStateStore({ store: window.sessionStorage }),
     automaticSilentRenew: true,
     accessTokenExpiringNotificationTimeInSeconds: 60,
+    // Cognito's discovery has no end_session_endpoint; its /logout wants logout_uri.
+    ...(cfg.end_session_endpoint ? { metadataSeed: { end_session_endpoint: cfg.end_session_endpoint } } : {}),
   });
+  logoutParams = cfg.end_session_endpoint ? { logout_uri: cfg.post_logout_redirect_uri } : {};
   manager.events.addUserLoaded((u) => void (current = u));
   manager.events.addUserUnloaded(() => void (current = null));
   if (location.pathname === CALLBACK_PATH) {
@@ -71,5 +75,5 @@ export async function signIn(): Promise<void> {
 export async function signOut(): Promise<void> {
   if (!manager) return;
   for (const f of beforeRedirect) f();
-  await manager.signoutRedirect();
+  await manager.signoutRedirect({ extraQueryParams: logoutParams });
 }

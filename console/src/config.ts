@@ -6,6 +6,8 @@ export type ConsoleConfig = {
   redirect_uri: string;
   post_logout_redirect_uri: string;
   api_base: string;
+  /** Where sign-out goes when the issuer's discovery names none (Cognito's /logout). */
+  end_session_endpoint?: string;
 };
 
 export async function loadConfig(): Promise<ConsoleConfig> {

@@ -59,9 +59,10 @@ function useList<T>(load: () => Promise<T[]>) {
   const run = async (what: () => Promise<string>): Promise<boolean> => {
     setOk(null);
     try {
-      setOk(await what());
+      const message = await what();
+      await reload(); // the message shows once the list reflects it
+      setOk(message);
       setError(null);
-      await reload();
       return true;
     } catch (e) {
       setError(e);

@@ -57,8 +57,9 @@ export function Queue() {
 
   const act = async (what: () => Promise<string>) => {
     try {
-      setMessage(await what());
-      await refresh();
+      const message = await what();
+      await refresh(); // the message shows once the list reflects it
+      setMessage(message);
     } catch (e) {
       setError(e);
     }
