@@ -56,13 +56,10 @@ export function Expert({ number }: { number: number }) {
   };
   useEffect(() => setData(null), [number]);
   usePoll(refresh, 10_000, [number]);
-  useKeys(
-    {
-      r: () => document.getElementById("reply-text")?.focus(),
-      n: () => document.getElementById("note-text")?.focus(),
-    },
-    [],
-  );
+  useKeys({
+    r: () => document.getElementById("reply-text")?.focus(),
+    n: () => document.getElementById("note-text")?.focus(),
+  });
   const gone = error instanceof ApiError && (error.kind === "not_found" || error.kind === "forbidden");
   return (
     <div class="expert">
@@ -111,7 +108,7 @@ function Inbox({ current }: { current: number }) {
     const t = items?.[idx + d];
     if (t) navigate(`/app/tickets/${t.number}${formatQuery(q)}`);
   };
-  useKeys({ j: () => move(1), k: () => move(-1) }, [items, idx, search]);
+  useKeys({ j: () => move(1), k: () => move(-1) });
   return (
     <nav class="inbox" aria-label="Inbox">
       <a class="back" href={`/app/tickets${formatQuery(q)}`} onClick={linkClick}>
@@ -233,6 +230,8 @@ export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
       )}
       {asText || !m.html ? (
         <pre class="mail-text">{m.text}</pre>
+      ) : inlineImages === null ? (
+        <p class="hint">Loading the inline images…</p>
       ) : (
         <iframe class="mail-html" sandbox="" referrerpolicy="no-referrer" title={`Email: ${m.subject}`} srcdoc={emailSrcdoc(inlineCids(m.html, inlineImages))} />
       )}
@@ -261,10 +260,14 @@ export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
 }
 
 const INLINE_MAX_BYTES = 2 * 1024 * 1024;
+const NO_IMAGES = new Map<string, string>();
 
-/** The mail's inline images (parts with a Content-ID the HTML refers to), as data: URLs by cid. */
-function useInlineImages(ticket: number, m: Mail): Map<string, string> {
-  const [urls, setUrls] = useState<Map<string, string>>(new Map());
+/**
+ * The mail's inline images (parts with a Content-ID the HTML refers to), as data: URLs by cid;
+ * null while they load, so the frame never tries the unresolvable cid: URLs.
+ */
+function useInlineImages(ticket: number, m: Mail): Map<string, string> | null {
+  const [loaded, setLoaded] = useState<{ key: string; urls: Map<string, string> } | null>(null);
   const wanted = m.html
     ? m.attachments.filter((a) => a.content_id && a.content_type.startsWith("image/") && a.size <= INLINE_MAX_BYTES && m.html!.toLowerCase().includes(`cid:${a.content_id.toLowerCase()}`))
     : [];
@@ -288,11 +291,12 @@ function useInlineImages(ticket: number, m: Mail): Map<string, string> {
           /* the image stays a broken cid: reference */
         }
       }
-      if (live) setUrls(out);
+      if (live) setLoaded({ key: `${m.id}:${key}`, urls: out });
     })();
     return () => void (live = false);
   }, [ticket, m.id, key]);
-  return urls;
+  if (!key) return NO_IMAGES;
+  return loaded?.key === `${m.id}:${key}` ? loaded.urls : null;
 }
 
 function CreateSession({ ticket, onClose, onDone }: { ticket: Ticket; onClose: () => void; onDone: () => void }) {

@@ -41,12 +41,17 @@ export function useGlobalShortcuts(toggleHelp: () => void): void {
   }, []);
 }
 
-/** A view's own single-key shortcuts, ignored while typing. */
-export function useKeys(map: Record<string, () => void>, deps: unknown[]): void {
+/**
+ * A view's own single-key shortcuts, ignored while typing. The handler reads the latest map on
+ * every key, so a key pressed right after a render acts on what the agent sees.
+ */
+export function useKeys(map: Record<string, () => void>): void {
+  const latest = useRef(map);
+  latest.current = map;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
-      const f = map[e.key];
+      const f = latest.current[e.key];
       if (f) {
         e.preventDefault();
         f();
@@ -54,7 +59,7 @@ export function useKeys(map: Record<string, () => void>, deps: unknown[]): void 
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, deps);
+  }, []);
 }
 
 export function Shortcuts({ onClose }: { onClose: () => void }) {

@@ -163,15 +163,12 @@ export function TicketList() {
   const [creating, setCreating] = useState(false);
   const open = (n: number) => navigate(`/app/tickets/${n}${formatQuery(q)}`);
   const idx = items?.findIndex((t) => t.number === selected) ?? -1;
-  useKeys(
-    {
-      j: () => items?.length && setSelected(items[Math.min(items.length - 1, idx + 1)]!.number),
-      k: () => items?.length && setSelected(items[Math.max(0, idx - 1)]!.number),
-      o: () => selected && open(selected),
-      Escape: () => setSelected(null),
-    },
-    [items, selected, idx],
-  );
+  useKeys({
+    j: () => items?.length && setSelected(items[Math.min(items.length - 1, idx + 1)]!.number),
+    k: () => items?.length && setSelected(items[Math.max(0, idx - 1)]!.number),
+    o: () => selected && open(selected),
+    Escape: () => setSelected(null),
+  });
   useEffect(() => {
     document.querySelector(`tr[data-number="${selected}"]`)?.scrollIntoView({ block: "nearest" });
   }, [selected]);
