@@ -173,10 +173,12 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         let counter = desk_dynamo::CallCounter::default();
         let store = DynamoStore::from_env_counted(table.clone(), counter.clone()).await;
         desk_local::template::ensure_table(store.client(), &table).await?;
-        let desk: Desk =
-            desk_runtime::wire_with(&desk_local::local_config(&table, None)?, store.clone())
-                .await
-                .desk;
+        let aws = aws_config::load_from_env().await;
+        let desk: Desk = api::desk(
+            &desk_local::local_config(&table, None)?.api,
+            store.clone(),
+            &aws,
+        );
         desk_local::seed::directory(&desk)
             .await
             .map_err(|e| e.to_string())?;
