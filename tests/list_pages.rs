@@ -297,3 +297,43 @@ async fn selective_pages_are_whole_on_the_first_page() {
     let (n, _, _) = first(alice_c.clone(), "limit=25&tag=thread").await;
     assert_eq!(n, vec![moved]);
 }
+
+#[tokio::test]
+async fn search_folds_case_and_diacritics_stems_and_completes_the_last_word() {
+    let s = Stack::start().await;
+    let mine = s
+        .ticket(Stack::ticket_body(
+            "Crème brûlée machine jammed",
+            json!({"description": "The Zürich printers stopped.",
+                   "assignee": {"type": "group", "id": "support"}}),
+        ))
+        .await;
+    let other = s
+        .ticket(Stack::ticket_body(
+            "Invoice printer",
+            json!({"assignee": {"type": "group", "id": "billing"}}),
+        ))
+        .await;
+    let found = |q: &'static str, user: &'static str| {
+        let s = &s;
+        async move {
+            let r = s.get(&format!("/tickets?q={q}"), user).await;
+            assert_eq!(r.status, 200, "{q}: {:?}", r.body);
+            let mut n = desk_tests::numbers(&r);
+            n.sort();
+            n
+        }
+    };
+    for q in ["creme", "BRULEE", "zurich", "Zürich", "jam", "bru", "creme%20machine", "zurich%20stop"] {
+        assert_eq!(found(q, "admin").await, vec![mine], "{q}");
+    }
+    // "printers" and "printer" share a stem; every word must match.
+    assert_eq!(found("printers", "admin").await, vec![mine, other]);
+    assert_eq!(found("printer%20invoice", "admin").await, vec![other]);
+    assert_eq!(found("rulee", "admin").await, Vec::<u64>::new(), "a prefix starts a word");
+    assert_eq!(found("bru%20creme", "admin").await, Vec::<u64>::new(), "only the last word is a prefix");
+    // Visibility applies: bob (billing) finds nothing of support's words.
+    assert_eq!(found("creme", "bob").await, Vec::<u64>::new());
+    assert_eq!(found("printer", "bob").await, vec![other]);
+    assert_eq!(found("printer", "alice").await, vec![mine]);
+}

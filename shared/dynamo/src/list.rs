@@ -66,9 +66,16 @@ impl Filter {
     }
 
     fn contains(&mut self, attr: &str, v: String) {
-        let p = self.value(v);
+        self.contains_any(attr, [v]);
+    }
+
+    fn contains_any(&mut self, attr: &str, vs: impl IntoIterator<Item = String>) {
         let alias = self.alias(attr);
-        self.clauses.push(format!("contains({alias}, {p})"));
+        let any: Vec<String> = vs
+            .into_iter()
+            .map(|v| format!("contains({alias}, {})", self.value(v)))
+            .collect();
+        self.clauses.push(format!("({})", any.join(" OR ")));
     }
 
     pub(crate) fn build(q: &TicketQuery, covered: Covered) -> Self {
@@ -102,8 +109,9 @@ impl Filter {
             }
         }
         if !covered.terms {
-            for term in &q.terms {
-                f.contains(keys::SEARCH, term.clone());
+            for (i, term) in q.terms.iter().enumerate() {
+                let last = i + 1 == q.terms.len();
+                f.contains_any(keys::SEARCH, desk_domain::words::needles(term, last));
             }
         }
         f
