@@ -321,6 +321,15 @@ fn tampered(cursor: &str, key: &str, value: &str) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap())
 }
 
+/// A list cursor (one position per partition) with partition `i`'s key edited.
+fn tampered_list(cursor: &str, i: usize, key: &str, value: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let mut c: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    c["p"][i]["after"][key] = json!(value);
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap())
+}
+
 #[tokio::test]
 async fn edited_cursors_are_400_not_an_outage() {
     let s = Stack::start().await;
@@ -345,12 +354,39 @@ async fn edited_cursors_are_400_not_an_outage() {
     ] {
         let r = s
             .get(
-                &format!("/tickets?limit=1&cursor={}", tampered(&c, key, value)),
+                &format!(
+                    "/tickets?limit=1&cursor={}",
+                    tampered_list(&c, 0, key, value)
+                ),
                 "admin",
             )
             .await;
         assert_problem(&r, 400, "invalid_cursor", Some("cursor"));
     }
+    // An agent's cursor holds a position per visibility partition: one moved into
+    // a partition she may not see is refused.
+    let page = s.get("/tickets?limit=1&sort=created", "alice").await;
+    let c = page.body["next_cursor"].as_str().unwrap().to_string();
+    let parts: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &c).unwrap(),
+    )
+    .unwrap();
+    let i = parts["p"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|p| p.get("after").is_some())
+        .unwrap();
+    let r = s
+        .get(
+            &format!(
+                "/tickets?limit=1&sort=created&cursor={}",
+                tampered_list(&c, i, "assignee_pk", "user:bob")
+            ),
+            "alice",
+        )
+        .await;
+    assert_problem(&r, 400, "invalid_cursor", Some("cursor"));
     let notes = s.get(&format!("/tickets/{n}/notes?limit=1"), "admin").await;
     let c = notes.body["next_cursor"].as_str().unwrap().to_string();
     for (key, value) in [("pk", "TICKET#1"), ("sk", "ACT#x"), ("sk", "TICKET")] {

@@ -117,10 +117,9 @@ fn poller_config(s: &Stack) -> PollerConfig {
 /// The poller as the poller function wires it, over `store` (the test's table by default).
 fn poller_over(s: &Stack, store: DynamoStore, config: PollerConfig) -> Poller {
     let cfg = desk_local::local_config(s.store.table(), Some(&s.resources)).unwrap();
-    let mut wired = desk_runtime::assemble(&cfg, store, &s.aws);
-    wired.desk.clock = s.clock.clone();
-    wired.inbound.ingest.desk.clock = s.clock.clone();
-    Poller::new(wired.desk, wired.inbound.ingest, wired.inbound.raw, config).unwrap()
+    let (mut ingest, raw) = poller::ingest(&cfg.poller, store, &s.aws);
+    ingest.desk.clock = s.clock.clone();
+    Poller::new(ingest.desk.clone(), ingest, raw, config).unwrap()
 }
 
 fn poller(s: &Stack) -> Poller {

@@ -136,8 +136,11 @@ async fn dynamodb_unavailable_mid_batch_then_back_every_email_becomes_a_ticket()
     // The same handler over a DynamoDB that does not answer (a closed port, no SDK retries).
     let dead = desk_tests::unreachable_dynamo_client();
     let config = desk_local::local_config(s.store.table(), Some(&s.resources)).unwrap();
-    let down =
-        desk_runtime::assemble(&config, DynamoStore::new(dead, s.store.table()), &s.aws).inbound;
+    let down = ingest::compose(
+        &config.ingest,
+        DynamoStore::new(dead, s.store.table()),
+        &s.aws,
+    );
     let received = drain_once(&s.sqs, &s.resources.inbound_url, &down, 1)
         .await
         .unwrap();

@@ -292,7 +292,7 @@ async fn a_case_expires_at_its_mark_reads_expired_before_the_run_and_is_logged_o
         s.get(&format!("/service-cases/{code}"), "alice").await.body["status"],
         "new"
     );
-    assert_eq!(s.desk.expire_due(s.clock.now()).await.unwrap().expired, 0);
+    assert_eq!(s.expiry.expire_due(s.clock.now()).await.unwrap().expired, 0);
 
     // At the mark: reads show it expired even before the run stored it.
     s.clock.freeze(expires);
@@ -314,10 +314,10 @@ async fn a_case_expires_at_its_mark_reads_expired_before_the_run_and_is_logged_o
     assert_eq!(r.body["current_status"], "expired");
 
     // The run finds it stored expired already (the refused close stored it) or expires it now.
-    let report = s.desk.expire_due(s.clock.now()).await.unwrap();
+    let report = s.expiry.expire_due(s.clock.now()).await.unwrap();
     assert!(report.expired <= 1);
     assert_eq!(
-        s.desk.expire_due(s.clock.now()).await.unwrap().due,
+        s.expiry.expire_due(s.clock.now()).await.unwrap().due,
         0,
         "nothing is due twice"
     );
@@ -357,13 +357,13 @@ async fn the_expiry_run_reads_only_due_cases() {
     }
     s.counter.take();
     s.counter.take_read_capacity();
-    let report = s.desk.expire_due(t0).await.unwrap();
+    let report = s.expiry.expire_due(t0).await.unwrap();
     assert_eq!(report.due, 0);
     assert_eq!(s.counter.take(), ["Query"]);
 
     let later = t0 + Duration::minutes(2);
     s.clock.set(later);
-    let report = s.desk.expire_due(later).await.unwrap();
+    let report = s.expiry.expire_due(later).await.unwrap();
     assert_eq!((report.due, report.expired), (5, 5));
     // One Query for the due cases, then one transaction per expired case; nothing else read.
     let calls = s.counter.take();
@@ -416,7 +416,7 @@ async fn a_close_and_an_expiry_racing_have_exactly_one_winner_logged_once() {
         let code = desk_domain::session::SessionCode::parse(code).unwrap();
         async move { closer.close_case(&alice, &code).await.is_ok() }
     });
-    let expiry = s.desk.expire_due(mark + Duration::seconds(1));
+    let expiry = s.expiry.expire_due(mark + Duration::seconds(1));
     let (closed, report) = futures::join!(join_all(closes), expiry);
     report.unwrap();
 

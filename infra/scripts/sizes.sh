@@ -1,20 +1,84 @@
 #!/usr/bin/env bash
-# Release binary sizes (size-optimised profile: opt-level z, LTO, 1 CGU, abort,
-# strip) and cold-start init time of each Lambda, measured on this machine.
-#   sizes.sh            native (x86_64) build
-#   sizes.sh --arm64    also the deployable arm64 build via cargo-lambda (needs zig:
-#                       pip install ziglang into .venv; not used by CI)
+# `make sizes`: each function against a bare lambda_runtime function, in one run.
+#   - release builds (opt-level z, LTO, 1 CGU, abort, strip) of every function and
+#     of infra/hello (the yardstick), x86_64 here and arm64 as deployed
+#     (cargo-lambda + zig from .venv-package);
+#   - init: spawn → first `next` from a stand-in Lambda Runtime API, median of RUNS
+#     cold starts (default 15), and its ratio to the hello-world's;
+#   - warm: one invocation's round trip (event handed out → response posted),
+#     median over WARM invocations per cold start after the first, against the
+#     local emulators (DynamoDB Local, moto) with real work: a list page, a new
+#     ticket from mail, a mail sent, an expiry run, an IMAP poll (no mailboxes);
+#   - stripped sizes, x86_64 and arm64.
+# Each function runs in exactly the environment its configuration reads
+# (`desk-local env`), as template.yaml sets it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+RUNS=${RUNS:-15}
+WARM=${WARM:-5}
+DPORT=${SIZES_DYNAMO_PORT:-8180}
+MPORT=${SIZES_MOTO_PORT:-5180}
 functions=$(ls functions)
-cargo build --quiet --release $(for f in $functions; do printf -- '-p %s ' "$f"; done)
-for f in $functions; do
-  printf '%-10s x86_64 stripped %6.2f MiB\n' "$f" "$(echo "$(stat -c %s target/release/$f) / 1048576" | bc -l)"
-  python3 infra/scripts/init_time.py "target/release/$f" 15
+all="hello-lambda $functions"
+
+infra/scripts/tools.sh
+infra/scripts/tools.sh --package
+[ -f console/package.json ] && infra/scripts/console.sh >/dev/null 2>&1 || true
+
+echo "== release builds (x86_64)" >&2
+cargo build --locked --quiet --release $(for f in $all; do printf -- '-p %s ' "$f"; done)
+echo "== release builds (arm64, cargo-lambda + zig)" >&2
+PATH="$PWD/.venv-package/bin:$PATH" cargo lambda build --locked --quiet --release --arm64 \
+  $(for f in $all; do printf -- '-p %s ' "$f"; done) >&2
+
+cleanup() { infra/scripts/stack.sh down sizes >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+infra/scripts/stack.sh up sizes "$DPORT" "$MPORT"
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MPORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DPORT"
+export TABLE_NAME=sizes RESOURCE_PREFIX=sizes
+cargo build --locked --quiet -p desk-local
+target/debug/desk-local create-table
+target/debug/desk-local seed >/dev/null 2>&1
+
+# The inbound mails the ingest invocations read, as SES would have stored them.
+bucket=$(target/debug/desk-local env poller | sed -n 's/^INBOUND_BUCKET=//p')
+count=$(( RUNS * (WARM + 1) ))
+.venv/bin/python - "$bucket" "$count" <<'PY'
+import sys, boto3
+bucket, count = sys.argv[1], int(sys.argv[2])
+s3 = boto3.client("s3")
+mail = open("infra/sizes/bench.eml").read()
+for n in range(1, count + 1):
+    s3.put_object(Bucket=bucket, Key=f"inbound/bench-{n}.eml", Body=mail.replace("{n}", str(n)).encode())
+PY
+
+results=$(mktemp)
+for f in $all; do
+  vars=()
+  if [ "$f" != hello-lambda ]; then
+    while IFS= read -r line; do vars+=("$line"); done < <(target/debug/desk-local env "$f")
+  fi
+  env -i PATH="$PATH" HOME="$HOME" RUST_LOG=warn BENCH_START=0 BENCH_SUBST="{\"bucket\":\"$bucket\"}" \
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
+    AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" AWS_ENDPOINT_URL_DYNAMODB="$AWS_ENDPOINT_URL_DYNAMODB" \
+    "${vars[@]}" \
+    python3 infra/scripts/lambda_bench.py "target/release/$f" "$RUNS" "$WARM" "infra/sizes/events/$f.json" >>"$results"
 done
-if [ "${1:-}" = "--arm64" ]; then
-  PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 $(for f in $functions; do printf -- '-p %s ' "$f"; done)
-  for f in $functions; do
-    printf '%-10s arm64 bootstrap %6.2f MiB\n' "$f" "$(echo "$(stat -c %s target/lambda/$f/bootstrap) / 1048576" | bc -l)"
-  done
-fi
+
+python3 - "$results" <<'PY'
+import json, os, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+base = next(r for r in rows if r["binary"] == "hello-lambda")["init_median_ms"]
+mib = lambda p: os.path.getsize(p) / 1048576
+print(f"{'function':<13}{'init ms':>9}{'× hello':>9}{'warm ms':>9}{'x86_64 MiB':>12}{'arm64 MiB':>11}  errors")
+for r in rows:
+    b = r["binary"]
+    arm = f"target/lambda/{b}/bootstrap"
+    print(f"{b:<13}{r['init_median_ms']:>9.2f}{r['init_median_ms'] / base:>9.2f}"
+          f"{(r['warm_median_ms'] or 0):>9.2f}{mib('target/release/' + b):>12.2f}"
+          f"{(mib(arm) if os.path.exists(arm) else float('nan')):>11.2f}  {r['errors']}"
+          + (f" ({r['last_error'][:120]})" if r["errors"] else ""))
+print(f"init: median of {len(rows[0]['init_ms'])} cold starts; warm: median of "
+      f"{len(rows[0]['warm_ms'])} invocations (after each cold start's first)")
+PY

@@ -3,8 +3,10 @@
 #   1. DynamoDB Local + moto + Dovecot (IMAP) for the tests (own ports, own state in .dev/test/)
 #   2. cargo test: unit tests and the end-to-end suites (API over HTTP, DynamoDB Local)
 #   3. the served API checked against infra/openapi.yaml with schemathesis
-#   4. template.yaml linted with cfn-lint
-#   5. a bounded cargo-fuzz run over the ingest core (FUZZ_SECONDS, default 30)
+#   4. the deploy rehearsal: template.yaml transformed as `sam deploy` does, created
+#      on moto's CloudFormation, compared with what the code expects
+#   5. template.yaml linted with cfn-lint
+#   6. a bounded cargo-fuzz run over the ingest core (FUZZ_SECONDS, default 30)
 #   The web console: its API types, TypeScript and unit tests after the cargo tests; its browser
 #   tests in Chromium against its own desk-served stack (TEST_CONSOLE_PORT, default TEST_API_PORT+10).
 set -euo pipefail
@@ -62,6 +64,9 @@ CPORT=${TEST_CONSOLE_PORT:-$((APORT + 10))}
   infra/scripts/console-test.sh browser "http://127.0.0.1:$CPORT"
 )
 infra/scripts/stack.sh down test-console
+
+echo "== deploy rehearsal (SAM transform, CloudFormation on moto)" >&2
+infra/scripts/rehearse.sh "http://127.0.0.1:$DPORT" "${TEST_REHEARSAL_MOTO_PORT:-5115}"
 
 echo "== template lint (cfn-lint)" >&2
 .venv/bin/cfn-lint template.yaml

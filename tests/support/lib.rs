@@ -89,6 +89,8 @@ pub struct Stack {
     /// Every component's clock; tests move time with it.
     pub clock: std::sync::Arc<desk_domain::ports::OffsetClock>,
     pub mailer: Mailer,
+    /// The expiry function's desk (cases and events only), as it is deployed.
+    pub expiry: Desk,
     pub resources: Resources,
     pub sqs: aws_sdk_sqs::Client,
     pub base: String,
@@ -130,11 +132,12 @@ impl Stack {
                 )
             });
         let config = desk_local::local_config(&table, Some(&resources)).expect("config");
-        let mut wired = desk_runtime::assemble(&config, store.clone(), &aws);
+        let mut wired = desk_local::compose(&config, store.clone(), &aws);
         let clock = std::sync::Arc::new(desk_domain::ports::OffsetClock::default());
         wired.desk.clock = clock.clone();
         wired.mailer.clock = clock.clone();
         wired.inbound.ingest.desk.clock = clock.clone();
+        wired.expiry.clock = clock.clone();
         let desk = wired.desk;
         let app = App {
             desk: desk.clone(),
@@ -145,6 +148,7 @@ impl Stack {
             .expect("bind an ephemeral port on loopback");
         let stack = Stack {
             inbound: wired.inbound,
+            expiry: wired.expiry,
             aws: aws.clone(),
             clock,
             mailer: wired.mailer,

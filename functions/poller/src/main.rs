@@ -1,21 +1,17 @@
-//! The IMAP poller Lambda: wiring once per cold start; each scheduled event polls
-//! every enabled mailbox once and returns the per-mailbox report.
+//! The IMAP poller Lambda: its configuration and clients once per cold start; each
+//! scheduled event polls every enabled mailbox once and returns the report.
 
-use desk_imap::{Poller, PollerConfig};
-use desk_runtime::{wire, Config};
+use desk_runtime::Env;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     desk_runtime::init_lambda_logs();
-    let wired = wire(&Config::from_env()?).await;
-    let poller = Poller::new(
-        wired.desk,
-        wired.inbound.ingest,
-        wired.inbound.raw,
-        PollerConfig::from_env()?,
-    )?;
+    let config = poller::Config::from_env(&Env::process())?;
+    let aws = desk_runtime::aws().await;
+    let store = desk_runtime::store(&aws, &config.ingest.table);
+    let poller = poller::compose(&config, store, &aws)?;
     let poller = &poller;
     lambda_runtime::run(service_fn(|_event: LambdaEvent<Value>| async move {
         // Mailbox failures are recorded on each mailbox; only a failure to read the

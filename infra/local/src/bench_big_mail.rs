@@ -29,7 +29,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     let aws = aws_config::load_from_env().await;
     let resources = desk_local::provision::provision(&aws, &table, "support@desk.example").await?;
     let config = desk_local::local_config(&table, Some(&resources))?;
-    let wired = desk_runtime::wire_with(&config, store).await;
+    let wired = desk_local::compose(&config, store, &aws);
 
     // base64 makes the raw message 4/3 of the attachment (plus line breaks).
     let size = (mb * 1_000_000.0 * 0.74) as usize;

@@ -79,9 +79,12 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
 
-    let desk = desk_runtime::wire_with(&desk_local::local_config(&table, None)?, store.clone())
-        .await
-        .desk;
+    let aws = aws_config::load_from_env().await;
+    let desk = expire::compose(
+        &desk_local::local_config(&table, None)?.expire,
+        store.clone(),
+        &aws,
+    );
     counter.take();
     counter.take_read_capacity();
     counter.take_items_read();

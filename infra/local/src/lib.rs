@@ -39,43 +39,117 @@ pub fn dev_secret() -> Result<String, String> {
         })
 }
 
-/// The desk's configuration for the local stack (what `template.yaml` sets in the cloud).
-pub fn local_config(
-    table: &str,
-    resources: Option<&provision::Resources>,
-) -> Result<desk_runtime::Config, String> {
+/// The environment the local stack gives every function: what `template.yaml`
+/// sets in the cloud, with local values (each can be overridden by the process
+/// environment). Each function's own `Config::from_env` reads it, so the local
+/// stack parses configuration exactly as the deployed functions do.
+pub fn local_env(table: &str, resources: Option<&provision::Resources>) -> desk_runtime::Env {
     let var = |k: &str, d: &str| {
         std::env::var(k)
             .ok()
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| d.to_string())
     };
-    let address = var("DESK_ADDRESS", "support@desk.example");
-    let secrets_prefix = desk_runtime::secrets_prefix(
-        std::env::var("SECRETS_PREFIX")
-            .ok()
-            .filter(|v| !v.is_empty()),
-        table,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(desk_runtime::Config {
-        secrets_prefix,
-        reply_token_key: var(
+    let mut vars = std::collections::BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        vars.insert(k.to_string(), v);
+    };
+    set("TABLE_NAME", table.to_string());
+    set("DESK_ADDRESS", var("DESK_ADDRESS", "support@desk.example"));
+    set(
+        "JOIN_LINK_BASE",
+        var("JOIN_LINK_BASE", "https://quicksupport.example/join"),
+    );
+    set(
+        "CONNECT_LINK_BASE",
+        var("CONNECT_LINK_BASE", "https://quicksupport.example/connect"),
+    );
+    set(
+        "REPLY_TOKEN_KEY",
+        var(
             "REPLY_TOKEN_KEY",
             "local-development-reply-token-key-not-secret",
         ),
-        table: table.to_string(),
-        outbox_queue_url: resources.map(|r| r.outbox_url.clone()).unwrap_or_default(),
-        event_bus: resources
-            .map(|r| r.bus.clone())
-            .unwrap_or_else(|| "default".into()),
-        settings: desk_domain::Settings {
-            desk_address: desk_domain::EmailAddress::parse(&address)
-                .map_err(|e| format!("DESK_ADDRESS: {}", e.message))?,
-            join_link_base: var("JOIN_LINK_BASE", "https://quicksupport.example/join"),
-            connect_link_base: var("CONNECT_LINK_BASE", "https://quicksupport.example/connect"),
-        },
+    );
+    set(
+        "OUTBOX_QUEUE_URL",
+        resources.map_or_else(
+            || "http://127.0.0.1/unprovisioned-outbox".into(),
+            |r| r.outbox_url.clone(),
+        ),
+    );
+    set(
+        "EVENT_BUS_NAME",
+        resources.map_or_else(|| "default".into(), |r| r.bus.clone()),
+    );
+    set(
+        "INBOUND_BUCKET",
+        resources.map_or_else(|| format!("{table}-inbound"), |r| r.inbound_bucket.clone()),
+    );
+    // Local mailboxes (Dovecot in the tests) speak plain IMAP unless told otherwise.
+    set("IMAP_ALLOW_PLAINTEXT", var("IMAP_ALLOW_PLAINTEXT", "true"));
+    for k in [
+        "SECRETS_PREFIX",
+        "IMAP_MAX_PER_POLL",
+        "IMAP_TIMEOUT_SECONDS",
+    ] {
+        if let Ok(v) = std::env::var(k) {
+            set(k, v);
+        }
+    }
+    desk_runtime::Env::from_map(vars)
+}
+
+/// Each function's configuration, as the local stack sets it.
+#[derive(Clone, Debug)]
+pub struct LocalConfig {
+    pub api: api::Config,
+    pub ingest: ingest::Config,
+    pub mailer: mailer::Config,
+    pub expire: expire::Config,
+    pub poller: poller::Config,
+}
+
+pub fn local_config(
+    table: &str,
+    resources: Option<&provision::Resources>,
+) -> Result<LocalConfig, String> {
+    let env = local_env(table, resources);
+    let e = |e: desk_runtime::ConfigError| e.to_string();
+    Ok(LocalConfig {
+        api: api::Config::from_env(&env).map_err(e)?,
+        ingest: ingest::Config::from_env(&env).map_err(e)?,
+        mailer: mailer::Config::from_env(&env).map_err(e)?,
+        expire: expire::Config::from_env(&env).map_err(e)?,
+        poller: poller::Config::from_env(&env).map_err(e)?,
     })
+}
+
+/// The functions' handlers, each composed exactly as its Lambda composes it (one
+/// process locally, so they share the table client).
+pub struct Functions {
+    /// The API's desk (every port but SES).
+    pub desk: desk_domain::Desk,
+    /// The ingest function's handler.
+    pub inbound: desk_jobs::inbound::Inbound,
+    pub mailer: desk_jobs::mailer::Mailer,
+    /// The expiry function's desk (cases and events only).
+    pub expiry: desk_domain::Desk,
+    pub store: desk_dynamo::DynamoStore,
+}
+
+pub fn compose(
+    config: &LocalConfig,
+    store: desk_dynamo::DynamoStore,
+    aws: &aws_config::SdkConfig,
+) -> Functions {
+    Functions {
+        desk: api::desk(&config.api, store.clone(), aws),
+        inbound: ingest::compose(&config.ingest, store.clone(), aws),
+        mailer: mailer::compose(&config.mailer, store.clone(), aws),
+        expiry: expire::compose(&config.expire, store.clone(), aws),
+        store,
+    }
 }
 
 /// A mail from `big@example.org` with one attachment of `size` pseudo-random
@@ -104,4 +178,98 @@ pub fn mail_with_attachment(size: usize) -> (Vec<u8>, Vec<u8>) {
     }
     raw.extend_from_slice(b"--b1--\r\n");
     (raw, payload)
+}
+
+/// The functions `template.yaml` deploys, by binary name
+/// (`Metadata.BuildProperties.Binary`).
+pub const FUNCTIONS: &[&str] = &["api", "ingest", "mailer", "expire", "poller"];
+
+/// Variables a function may carry without reading them through its configuration:
+/// the log filter's.
+const OUTSIDE_CONFIG: &[&str] = &["RUST_LOG"];
+
+/// Reads `function`'s configuration from `env` exactly as its Lambda does at a cold
+/// start. Returns the variables it read (name → required), or why it would not
+/// start.
+pub fn read_function_env(
+    function: &str,
+    env: &desk_runtime::Env,
+) -> Result<std::collections::BTreeMap<&'static str, bool>, String> {
+    let e = |e: desk_runtime::ConfigError| e.to_string();
+    match function {
+        "api" => {
+            api::Config::from_env(env).map_err(e)?;
+            api::authenticator(env).map_err(e)?;
+        }
+        "ingest" => drop(ingest::Config::from_env(env).map_err(e)?),
+        "mailer" => drop(mailer::Config::from_env(env).map_err(e)?),
+        "expire" => drop(expire::Config::from_env(env).map_err(e)?),
+        "poller" => drop(poller::Config::from_env(env).map_err(e)?),
+        other => return Err(format!("unknown function {other:?}; one of {FUNCTIONS:?}")),
+    }
+    Ok(env.asked())
+}
+
+/// Checks a deployed function's environment: its configuration parses, and it
+/// carries no variable its configuration does not read (least privilege: no
+/// setting, and no secret, where it is not used).
+pub fn check_function_env(
+    function: &str,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
+    let env = desk_runtime::Env::from_map(vars.clone());
+    let asked = read_function_env(function, &env).map_err(|e| format!("{function}: {e}"))?;
+    let unread: Vec<&String> = vars
+        .keys()
+        .filter(|k| !asked.contains_key(k.as_str()) && !OUTSIDE_CONFIG.contains(&k.as_str()))
+        .collect();
+    if !unread.is_empty() {
+        return Err(format!(
+            "{function}: carries variables its configuration never reads: {unread:?}"
+        ));
+    }
+    Ok(asked.keys().map(|k| k.to_string()).collect())
+}
+
+#[cfg(test)]
+mod function_env_tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_mailer_needs_its_table_and_address_and_nothing_else() {
+        let ok = vars(&[
+            ("TABLE_NAME", "desk"),
+            ("DESK_ADDRESS", "support@desk.example"),
+            ("RUST_LOG", "info"),
+        ]);
+        assert_eq!(
+            check_function_env("mailer", &ok),
+            Ok(vec!["DESK_ADDRESS".to_string(), "TABLE_NAME".to_string()])
+        );
+        let missing = vars(&[("TABLE_NAME", "desk")]);
+        assert!(check_function_env("mailer", &missing)
+            .unwrap_err()
+            .contains("DESK_ADDRESS is required"));
+        let mut extra = ok.clone();
+        extra.insert("REPLY_TOKEN_KEY".into(), "k".repeat(40));
+        assert!(check_function_env("mailer", &extra)
+            .unwrap_err()
+            .contains("REPLY_TOKEN_KEY"));
+    }
+
+    #[test]
+    fn the_local_environment_configures_every_function() {
+        let env = local_env("desk", None);
+        for f in FUNCTIONS {
+            assert!(read_function_env(f, &env).is_ok(), "{f}");
+        }
+        assert!(read_function_env("nope", &env).is_err());
+    }
 }

@@ -7,6 +7,8 @@
 //!   desk-local token USER [--ttl SECS] print a development bearer token
 //!   desk-local mail FILE.eml|FOLDER    deliver mail as SES would (raw to S3 + S3 event to SQS)
 //!   desk-local replay                  move dead-lettered inbound mail and outbox mail back
+//!   desk-local env FUNCTION            the local environment of a function (KEY=VALUE)
+//!   desk-local env-check FUNCTION      check a deployed function's environment (JSON on stdin)
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
 //!   desk-local bench-big-mail [--mb N]  a 25 MB email through the ingest handler
 //!   desk-local bench-expire ...        expiry-run cost with many live cases (see README)
@@ -30,6 +32,11 @@ fn desk_address() -> String {
     std::env::var("DESK_ADDRESS").unwrap_or_else(|_| "support@desk.example".into())
 }
 
+/// The table's client, from the same SDK configuration as every other client.
+fn store(aws: &aws_config::SdkConfig) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table())
+}
+
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -48,8 +55,9 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         }
         "bootstrap-admin" => {
             let id = args.get(1).ok_or("usage: desk-local bootstrap-admin USER_ID")?;
-            let wired = desk_runtime::wire(&local_config(&table(), None)?).await;
-            desk_local::seed::bootstrap_admin(&wired.desk, id).await.map_err(|e| format!("bootstrap-admin: {e}"))?;
+            let aws = aws_config::load_from_env().await;
+            let desk = api::desk(&local_config(&table(), None)?.api, store(&aws), &aws);
+            desk_local::seed::bootstrap_admin(&desk, id).await.map_err(|e| format!("bootstrap-admin: {e}"))?;
             tracing::info!(table = %table(), user = %id, "administrator ready");
             Ok(())
         }
@@ -57,8 +65,8 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let aws = aws_config::load_from_env().await;
             let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
             let resources = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
-            let wired = desk_runtime::wire(&local_config(&table(), Some(&resources))?).await;
-            desk_local::seed::demo(&wired.desk).await.map_err(|e| format!("seed: {e}"))?;
+            let desk = api::desk(&local_config(&table(), Some(&resources))?.api, store(&aws), &aws);
+            desk_local::seed::demo(&desk).await.map_err(|e| format!("seed: {e}"))?;
             tracing::info!("demo data ready");
             Ok(())
         }
@@ -68,23 +76,17 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let aws = aws_config::load_from_env().await;
             let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
             let resources = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
-            let wired = desk_runtime::wire(&local_config(&table(), Some(&resources))?).await;
+            let config = local_config(&table(), Some(&resources))?;
+            let wired = desk_local::compose(&config, store(&aws), &aws);
             let expire_every: u64 = std::env::var("EXPIRE_EVERY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
             let _outbox = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.outbox_url.clone(), wired.mailer);
             let _inbound = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.inbound_url.clone(), wired.inbound);
-            let _expiry = desk_local::workers::spawn_expiry(wired.desk.clone(), std::time::Duration::from_secs(expire_every));
+            let _expiry = desk_local::workers::spawn_expiry(wired.expiry, std::time::Duration::from_secs(expire_every));
             // The IMAP poller (every IMAP_POLL_EVERY_SECONDS, 60 by default, 0 = off) gets its
             // own ingest: the inbound queue worker owns the first.
             let poll_every: u64 = std::env::var("IMAP_POLL_EVERY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
             let _imap = if poll_every > 0 {
-                let polling = desk_runtime::wire(&local_config(&table(), Some(&resources))?).await;
-                let poller = desk_imap::Poller::new(
-                    polling.desk,
-                    polling.inbound.ingest,
-                    polling.inbound.raw,
-                    desk_local::workers::local_poller_config(&resources.inbound_bucket),
-                )
-                .map_err(|e| e.to_string())?;
+                let poller = poller::compose(&config.poller, store(&aws), &aws).map_err(|e| e.to_string())?;
                 Some(desk_local::workers::spawn_imap_poll(poller, std::time::Duration::from_secs(poll_every)))
             } else {
                 None
@@ -137,6 +139,34 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let inbound = desk_local::workers::replay(&sqs, &r.inbound_dlq_url, &r.inbound_url).await?;
             let outbox = desk_local::workers::replay(&sqs, &r.outbox_dlq_url, &r.outbox_url).await?;
             tracing::info!(inbound, outbox, "dead-lettered messages moved back to their queues");
+            Ok(())
+        }
+        "env" => {
+            // The environment the local stack gives FUNCTION, as KEY=VALUE lines
+            // (what its configuration reads): `make sizes` runs the release binary in it.
+            let function = args.get(1).ok_or("usage: desk-local env FUNCTION")?;
+            let aws = aws_config::load_from_env().await;
+            let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
+            let resources = desk_local::provision::provision(&aws, &prefix, &desk_address()).await?;
+            let env = desk_local::local_env(&table(), Some(&resources));
+            let asked = desk_local::read_function_env(function, &env)?;
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            for name in asked.keys() {
+                if let Some(value) = env.var(name) {
+                    writeln!(out, "{name}={value}").map_err(|e| e.to_string())?;
+                }
+            }
+            Ok(())
+        }
+        "env-check" => {
+            // A deployed function's environment (a JSON object on stdin) against
+            // what its configuration requires: the deploy rehearsal runs it.
+            let function = args.get(1).ok_or("usage: desk-local env-check FUNCTION < env.json")?;
+            let vars: std::collections::BTreeMap<String, String> =
+                serde_json::from_reader(std::io::stdin()).map_err(|e| format!("stdin: {e}"))?;
+            let read = desk_local::check_function_env(function, &vars)?;
+            tracing::info!(function = %function, reads = ?read, "environment complete");
             Ok(())
         }
         "bench-list" => bench::run(&args[1..]).await,

@@ -92,6 +92,22 @@ pub fn desk_table_spec() -> Result<TableSpec, TemplateError> {
     table_spec(&crate::repo_root().join("template.yaml"), "DeskTable")
 }
 
+/// The attribute the desk table's `TimeToLiveSpecification` enables, if any.
+pub fn desk_table_ttl() -> Result<Option<String>, TemplateError> {
+    let path = crate::repo_root().join("template.yaml");
+    let raw = std::fs::read_to_string(&path)
+        .map_err(|e| TemplateError::Read(path.display().to_string(), e))?;
+    let doc: Value = serde_yaml::from_str(&raw)?;
+    let ttl = &doc["Resources"]["DeskTable"]["Properties"]["TimeToLiveSpecification"];
+    Ok(match ttl["Enabled"].as_bool() {
+        Some(true) => Some(text(
+            &ttl["AttributeName"],
+            "TimeToLiveSpecification.AttributeName",
+        )?),
+        _ => None,
+    })
+}
+
 /// A function's memory (MB) and timeout (seconds) in the repository's
 /// `template.yaml`: its own settings, else the template's `Globals`.
 pub fn function_limits(logical_id: &str) -> Result<(u64, u64), TemplateError> {
@@ -131,6 +147,22 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<bool, String> {
     desk_dynamo::create_table(client, name, &spec)
         .await
         .map_err(|e| e.to_string())?;
+    // As CloudFormation does: expiring items (rate counters) remove themselves.
+    if let Some(attribute) = desk_table_ttl().map_err(|e| e.to_string())? {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await
+            .map_err(|e| format!("UpdateTimeToLive: {e}"))?;
+    }
     Ok(true)
 }
 
@@ -143,6 +175,11 @@ mod tests {
         let (memory, timeout) = function_limits("IngestFunction").unwrap();
         assert!(memory >= 512 && timeout >= 60, "{memory} MB, {timeout} s");
         assert!(function_limits("NoSuchFunction").is_err());
+    }
+
+    #[test]
+    fn reads_the_tables_time_to_live_attribute() {
+        assert_eq!(desk_table_ttl().unwrap().as_deref(), Some("ttl"));
     }
 
     #[test]

@@ -169,14 +169,3 @@ pub fn spawn_imap_poll(poller: desk_imap::Poller, every: Duration) -> tokio::tas
         }
     })
 }
-
-/// The poller's settings for the local stack: raw mail into the local inbound
-/// bucket; plain-text IMAP allowed unless `IMAP_ALLOW_PLAINTEXT=false`.
-pub fn local_poller_config(bucket: &str) -> desk_imap::PollerConfig {
-    desk_imap::PollerConfig {
-        bucket: bucket.to_string(),
-        max_per_poll: 25,
-        timeout: Duration::from_secs(45),
-        allow_plaintext: std::env::var("IMAP_ALLOW_PLAINTEXT").map_or(true, |v| v != "false"),
-    }
-}

@@ -248,6 +248,7 @@ impl Desk {
                 TicketWrite::Update {
                     ticket: next,
                     expected_version: ticket.version,
+                    previous_tags: ticket.tags.clone(),
                 }
             }
             None => TicketWrite::Touch { number, at: now },

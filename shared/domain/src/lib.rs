@@ -22,6 +22,7 @@ pub mod service;
 pub mod session;
 pub mod ticket;
 pub mod types;
+pub mod words;
 
 pub use access::{Caller, Scope};
 pub use activity::{ActivityEntry, ActivityKind, Actor};

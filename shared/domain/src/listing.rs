@@ -125,7 +125,7 @@ fn parse_assignee(raw: &str) -> Result<AssigneeFilter, FieldError> {
     }
 }
 
-/// Lowercased search words of `q` (at most 10).
+/// The search words of `q`, folded as stored text is (`words`), at most 10.
 pub fn search_terms(q: &str) -> Result<Vec<String>, FieldError> {
     if q.chars().count() > limits::QUERY {
         return Err(FieldError::new(
@@ -134,7 +134,7 @@ pub fn search_terms(q: &str) -> Result<Vec<String>, FieldError> {
         ));
     }
     let mut terms: Vec<String> = Vec::new();
-    for w in q.split_whitespace().map(str::to_lowercase) {
+    for w in crate::words::words(q) {
         if !terms.contains(&w) {
             terms.push(w);
         }
@@ -275,7 +275,7 @@ impl TicketQuery {
                 .customer
                 .as_ref()
                 .is_none_or(|c| *c == ticket.customer.email.key())
-            && self.terms.iter().all(|t| text.contains(t.as_str()))
+            && crate::words::matches(&text, &self.terms)
     }
 
     /// Whether any filter beyond the index's own key is in force.
@@ -291,7 +291,8 @@ impl TicketQuery {
 }
 
 impl Ticket {
-    /// Lowercased text searched by `q`: number, name, description, customer, tags.
+    /// The searchable words (`words::searchable`) of what `q` searches: number,
+    /// name, description, customer, tags.
     pub fn search_text(&self) -> String {
         let mut s = format!(
             "#{} {}\n{}\n{} {} {}",
@@ -306,7 +307,7 @@ impl Ticket {
             s.push(' ');
             s.push_str(t.as_str());
         }
-        s.to_lowercase()
+        crate::words::searchable(&s)
     }
 }
 
@@ -349,6 +350,8 @@ mod tests {
         assert_eq!(r.sort, SortKey::Priority);
         assert_eq!(r.order, Order::Asc);
         assert_eq!(r.limit, 10);
+        let r = ListRequest::parse(&pairs(&[("q", "Café, CAFÉ crème")])).unwrap();
+        assert_eq!(r.terms, vec!["cafe", "creme"]);
     }
 
     #[test]

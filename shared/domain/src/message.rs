@@ -10,7 +10,7 @@ use crate::error::DeskResult;
 use crate::listing::Page;
 use crate::ports::PageRequest;
 use crate::ticket::Ticket;
-use crate::types::TicketNumber;
+use crate::types::{Tags, TicketNumber};
 
 /// An attachment's metadata; its bytes stay in the raw message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +106,8 @@ pub enum TicketWrite {
     Update {
         ticket: Ticket,
         expected_version: u64,
+        /// The tags it had when read (storage drops what derives from lost ones).
+        previous_tags: Tags,
     },
     /// Only the ticket's update time moves.
     Touch {

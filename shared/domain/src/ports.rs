@@ -27,13 +27,14 @@ pub trait TicketStore: Send + Sync {
     async fn create_ticket(&self, ticket: &Ticket, created: &ActivityEntry) -> DeskResult<()>;
     /// 1 round trip.
     async fn get_ticket(&self, number: TicketNumber) -> DeskResult<Option<Ticket>>;
-    /// Replaces the ticket if its stored version is still `expected_version`, and
-    /// appends `entry`, atomically; otherwise `VersionConflict` with the current
-    /// version. 1 round trip (2 on conflict, to report the current version).
+    /// Replaces `previous` (the ticket as read) with `ticket` if its stored version
+    /// is still `previous.version`, and appends `entry`, atomically; otherwise
+    /// `VersionConflict` with the current version. 1 round trip (2 on conflict, to
+    /// report the current version).
     async fn update_ticket(
         &self,
         ticket: &Ticket,
-        expected_version: u64,
+        previous: &Ticket,
         entry: &ActivityEntry,
     ) -> DeskResult<()>;
     /// Stores a note, its activity entry and the ticket's new `updated_at`

@@ -136,9 +136,7 @@ impl Desk {
             Actor::user(caller.id()),
             ActivityKind::FieldsChanged { changes },
         );
-        self.tickets
-            .update_ticket(&next, ticket.version, &entry)
-            .await?;
+        self.tickets.update_ticket(&next, &ticket, &entry).await?;
         Ok(next)
     }
 

@@ -32,13 +32,41 @@ impl Keys {
     }
 }
 
-/// Encodes the key attributes `names` of `item` as a cursor.
-pub fn encode(fp: &str, item: &HashMap<String, AttributeValue>, names: &[&str]) -> Option<String> {
+/// The string key attributes `names` of `item` (`None` if one is missing).
+fn stored_keys(
+    item: &HashMap<String, AttributeValue>,
+    names: &[&str],
+) -> Option<BTreeMap<String, String>> {
     let mut k = BTreeMap::new();
     for n in names {
-        let v = item.get(*n)?.as_s().ok()?;
-        k.insert((*n).to_string(), v.clone());
+        k.insert((*n).to_string(), item.get(*n)?.as_s().ok()?.clone());
     }
+    Some(k)
+}
+
+/// Checks stored key values: exactly `names`, none empty or oversized, `valid`.
+fn checked_keys(
+    k: BTreeMap<String, String>,
+    names: &[&str],
+    valid: impl FnOnce(&Keys) -> bool,
+) -> Result<HashMap<String, AttributeValue>, DeskError> {
+    if k.len() != names.len() || !names.iter().all(|n| k.contains_key(*n)) {
+        return Err(DeskError::InvalidCursor);
+    }
+    let keys = Keys(k);
+    if keys.0.values().any(|v| v.is_empty() || v.len() > 1024) || !valid(&keys) {
+        return Err(DeskError::InvalidCursor);
+    }
+    Ok(keys
+        .0
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
+}
+
+/// Encodes the key attributes `names` of `item` as a cursor.
+pub fn encode(fp: &str, item: &HashMap<String, AttributeValue>, names: &[&str]) -> Option<String> {
+    let k = stored_keys(item, names)?;
     let json = serde_json::to_vec(&Cursor {
         f: fp.to_string(),
         k,
@@ -60,18 +88,82 @@ pub fn decode(
         .decode(raw.as_bytes())
         .map_err(|_| DeskError::InvalidCursor)?;
     let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| DeskError::InvalidCursor)?;
-    if c.f != fp || c.k.len() != names.len() || !names.iter().all(|n| c.k.contains_key(*n)) {
+    if c.f != fp {
         return Err(DeskError::InvalidCursor);
     }
-    let keys = Keys(c.k);
-    if keys.0.values().any(|v| v.is_empty() || v.len() > 1024) || !valid(&keys) {
+    checked_keys(c.k, names, valid)
+}
+
+/// Where a paged read stands in one partition of a merged page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Position {
+    /// Not read yet.
+    Start,
+    /// Resume after this key.
+    After(HashMap<String, AttributeValue>),
+    /// Nothing left.
+    Done,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StoredPosition {
+    Start,
+    After(BTreeMap<String, String>),
+    Done,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Positions {
+    f: String,
+    p: Vec<StoredPosition>,
+}
+
+/// Encodes one position per partition as one opaque cursor. `None` if a key
+/// attribute is missing or not a string.
+pub fn encode_positions(fp: &str, positions: &[Position], names: &[&str]) -> Option<String> {
+    let mut p = Vec::with_capacity(positions.len());
+    for pos in positions {
+        p.push(match pos {
+            Position::Start => StoredPosition::Start,
+            Position::Done => StoredPosition::Done,
+            Position::After(item) => StoredPosition::After(stored_keys(item, names)?),
+        });
+    }
+    let json = serde_json::to_vec(&Positions {
+        f: fp.to_string(),
+        p,
+    })
+    .ok()?;
+    Some(URL_SAFE_NO_PAD.encode(json))
+}
+
+/// Decodes `encode_positions` for the same fingerprint, partition count and key
+/// names; `valid(i, keys)` checks partition `i`'s key values.
+pub fn decode_positions(
+    fp: &str,
+    raw: &str,
+    count: usize,
+    names: &[&str],
+    valid: impl Fn(usize, &Keys) -> bool,
+) -> Result<Vec<Position>, DeskError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(raw.as_bytes())
+        .map_err(|_| DeskError::InvalidCursor)?;
+    let c: Positions = serde_json::from_slice(&bytes).map_err(|_| DeskError::InvalidCursor)?;
+    if c.f != fp || c.p.len() != count {
         return Err(DeskError::InvalidCursor);
     }
-    let c = Cursor { f: c.f, k: keys.0 };
-    Ok(c.k
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
+    c.p.into_iter()
+        .enumerate()
+        .map(|(i, p)| match p {
+            StoredPosition::Start => Ok(Position::Start),
+            StoredPosition::Done => Ok(Position::Done),
+            StoredPosition::After(k) => {
+                checked_keys(k, names, |keys| valid(i, keys)).map(Position::After)
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -96,5 +188,29 @@ mod tests {
         assert!(decode("aa", &c, &["pk", "sk"], |k: &Keys| k.get("pk")
             == "TICKET#2")
         .is_err());
+    }
+
+    #[test]
+    fn positions_round_trip_and_are_checked_per_partition() {
+        let key: HashMap<String, AttributeValue> = [
+            ("pk".to_string(), AttributeValue::S("TICKET#1".into())),
+            ("assignee_pk".to_string(), AttributeValue::S("none".into())),
+        ]
+        .into();
+        let names = ["pk", "assignee_pk"];
+        let ps = vec![
+            Position::Start,
+            Position::After(key.clone()),
+            Position::Done,
+        ];
+        let c = encode_positions("aa", &ps, &names).unwrap();
+        let any = |_: usize, _: &Keys| true;
+        assert_eq!(decode_positions("aa", &c, 3, &names, any).unwrap(), ps);
+        assert!(decode_positions("bb", &c, 3, &names, any).is_err());
+        assert!(decode_positions("aa", &c, 2, &names, any).is_err());
+        assert!(decode_positions("aa", &c, 3, &["pk"], any).is_err());
+        // A key outside its partition is refused.
+        let in_partition = |i: usize, k: &Keys| i == 1 && k.get("assignee_pk") == "user:bob";
+        assert!(decode_positions("aa", &c, 3, &names, in_partition).is_err());
     }
 }

@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use desk_domain::listing::{Order, SortKey, TicketQuery};
-use desk_domain::{Assignee, Ticket, TicketNumber};
+use desk_domain::{Assignee, Scope, Ticket, TicketNumber};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -70,10 +70,20 @@ pub const BY_NAME: ListIndex = idx("by_name", LIST_PK, "k_name");
 pub const BY_CUSTOMER: ListIndex = idx("by_customer", LIST_PK, "k_customer");
 pub const BY_ASSIGNEE: ListIndex = idx("by_assignee", LIST_PK, "k_assignee");
 pub const STATUS_UPDATED: ListIndex = idx("status_updated", STATUS_PK, "k_updated");
-pub const ASSIGNEE_UPDATED: ListIndex = idx("assignee_updated", ASSIGNEE_PK, "k_updated");
 pub const CUSTOMER_UPDATED: ListIndex = idx("customer_updated", CUSTOMER_PK, "k_updated");
+/// Visibility partitions (one per assignee key: `user:x`, `group:y`, `none`), one
+/// index per sort order: an agent's page reads only the partitions they may see,
+/// and an assignee filter reads exactly one. `assignee_updated` doubles as the
+/// by-update-time one. Sorting by assignee within one partition is sorting by
+/// creation time, so `vis_created` serves it too.
+pub const ASSIGNEE_UPDATED: ListIndex = idx("assignee_updated", ASSIGNEE_PK, "k_updated");
+pub const VIS_CREATED: ListIndex = idx("vis_created", ASSIGNEE_PK, "k_created");
+pub const VIS_PRIORITY: ListIndex = idx("vis_priority", ASSIGNEE_PK, "k_priority");
+pub const VIS_STATUS: ListIndex = idx("vis_status", ASSIGNEE_PK, "k_status");
+pub const VIS_NAME: ListIndex = idx("vis_name", ASSIGNEE_PK, "k_name");
+pub const VIS_CUSTOMER: ListIndex = idx("vis_customer", ASSIGNEE_PK, "k_customer");
 
-pub const LIST_INDEXES: [ListIndex; 10] = [
+pub const LIST_INDEXES: [ListIndex; 15] = [
     BY_CREATED,
     BY_UPDATED,
     BY_PRIORITY,
@@ -84,7 +94,20 @@ pub const LIST_INDEXES: [ListIndex; 10] = [
     STATUS_UPDATED,
     ASSIGNEE_UPDATED,
     CUSTOMER_UPDATED,
+    VIS_CREATED,
+    VIS_PRIORITY,
+    VIS_STATUS,
+    VIS_NAME,
+    VIS_CUSTOMER,
 ];
+
+/// Tag links: one small item per (tag, ticket) in partition `TAG#<tag>`, carrying
+/// what the filter expression tests (assignee, status, priority, tags), so a tag
+/// filter reads only the tickets that carry the tag. Rewritten with every full
+/// ticket write; they hold no update time, so touches leave them alone.
+pub fn tag_pk(tag: &str) -> String {
+    format!("TAG#{tag}")
+}
 
 /// Fixed-width UTC timestamp: sorts as text in time order.
 pub fn ts(t: DateTime<Utc>) -> String {
@@ -137,64 +160,150 @@ pub fn ticket_index_attributes(t: &Ticket) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The value of the sort attribute for `sort` of a ticket (what its item holds).
+pub fn sort_value(t: &Ticket, sort: SortKey) -> String {
+    let attr = sort_attribute(sort);
+    ticket_index_attributes(t)
+        .into_iter()
+        .find(|(name, _)| *name == attr)
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}
+
 pub fn updated_key(n: TicketNumber, updated_at: DateTime<Utc>) -> String {
     format!("{}#{}", ts(updated_at), num(n))
 }
 
-/// How one list page is read: which index, which partition, which direction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    pub index: ListIndex,
-    pub partition: String,
-    pub forward: bool,
-    /// Filters the index key already applies (not repeated in the filter expression).
-    pub by_status_key: bool,
-    pub by_assignee_key: bool,
-    pub by_customer_key: bool,
+/// The sort-key attribute that orders a page for `sort`.
+pub fn sort_attribute(sort: SortKey) -> &'static str {
+    match sort {
+        SortKey::Created => BY_CREATED.sk,
+        SortKey::Updated => BY_UPDATED.sk,
+        SortKey::Priority => BY_PRIORITY.sk,
+        SortKey::Status => BY_STATUS.sk,
+        SortKey::Name => BY_NAME.sk,
+        SortKey::Customer => BY_CUSTOMER.sk,
+        SortKey::Assignee => BY_ASSIGNEE.sk,
+    }
 }
 
-/// Chooses the index: a selective partition (assignee, customer, single status)
-/// when sorting by update time, otherwise the all-tickets index for the sort.
+/// How one list page is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// One Query per partition of `index` (in parallel), merged by `merge_by`.
+    Partitions {
+        index: ListIndex,
+        partitions: Vec<String>,
+        forward: bool,
+        /// Attribute the merged page is ordered by (the index's sort key, except
+        /// sorting by assignee over `vis_created`).
+        merge_by: &'static str,
+        /// Filters the partition key already applies (not repeated in the filter).
+        by_status_key: bool,
+        by_assignee_key: bool,
+        by_customer_key: bool,
+    },
+    /// A small set read whole (a customer's tickets, a tag's links), filtered and
+    /// sorted in memory: its work grows with the tickets in the set, not the table.
+    Gather { source: Gather, forward: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gather {
+    /// `customer_updated` partition of this customer key.
+    Customer(String),
+    /// Tag links of this tag, then the tickets.
+    Tag(String),
+}
+
+/// Chooses the partitions: exactly the matching set where an index holds it
+/// (assignee, customer, tag, single status for administrators), and for agents
+/// only their visibility partitions.
 pub fn plan(q: &TicketQuery) -> Plan {
     let forward = q.order == Order::Asc;
-    let base = |index: ListIndex, partition: String| Plan {
+    let partitions = |index: ListIndex, partitions: Vec<String>| Plan::Partitions {
         index,
-        partition,
+        partitions,
         forward,
+        merge_by: index.sk,
         by_status_key: false,
         by_assignee_key: false,
         by_customer_key: false,
     };
-    if q.sort == SortKey::Updated {
-        if let Some(a) = &q.assignee {
-            return Plan {
-                by_assignee_key: true,
-                ..base(ASSIGNEE_UPDATED, a.clone())
-            };
-        }
-        if let Some(c) = &q.customer {
-            return Plan {
+    if let Some(c) = &q.customer {
+        if q.sort == SortKey::Updated {
+            return Plan::Partitions {
+                index: CUSTOMER_UPDATED,
+                partitions: vec![c.clone()],
+                forward,
+                merge_by: CUSTOMER_UPDATED.sk,
+                by_status_key: false,
+                by_assignee_key: false,
                 by_customer_key: true,
-                ..base(CUSTOMER_UPDATED, c.clone())
             };
         }
-        if let [s] = q.status.as_slice() {
-            return Plan {
-                by_status_key: true,
-                ..base(STATUS_UPDATED, s.as_str().to_string())
+        return Plan::Gather {
+            source: Gather::Customer(c.clone()),
+            forward,
+        };
+    }
+    if let Some(t) = q.tags.first() {
+        return Plan::Gather {
+            source: Gather::Tag(t.as_str().to_string()),
+            forward,
+        };
+    }
+    // Which assignee partitions hold the answer: the one asked for, else the
+    // caller's visibility (None: administrators, every ticket).
+    let visible: Option<Vec<String>> = match (&q.assignee, &q.scope) {
+        (Some(a), _) => Some(vec![a.clone()]),
+        (None, Scope::Assignees(keys)) => Some(keys.clone()),
+        (None, Scope::All) => None,
+    };
+    match visible {
+        Some(keys) => {
+            let index = match q.sort {
+                SortKey::Created | SortKey::Assignee => VIS_CREATED,
+                SortKey::Updated => ASSIGNEE_UPDATED,
+                SortKey::Priority => VIS_PRIORITY,
+                SortKey::Status => VIS_STATUS,
+                SortKey::Name => VIS_NAME,
+                SortKey::Customer => VIS_CUSTOMER,
             };
+            Plan::Partitions {
+                index,
+                partitions: keys,
+                forward,
+                merge_by: sort_attribute(q.sort),
+                by_status_key: false,
+                by_assignee_key: true,
+                by_customer_key: false,
+            }
+        }
+        None => {
+            if let ([s], SortKey::Updated) = (q.status.as_slice(), q.sort) {
+                return Plan::Partitions {
+                    index: STATUS_UPDATED,
+                    partitions: vec![s.as_str().to_string()],
+                    forward,
+                    merge_by: STATUS_UPDATED.sk,
+                    by_status_key: true,
+                    by_assignee_key: false,
+                    by_customer_key: false,
+                };
+            }
+            let index = match q.sort {
+                SortKey::Created => BY_CREATED,
+                SortKey::Updated => BY_UPDATED,
+                SortKey::Priority => BY_PRIORITY,
+                SortKey::Status => BY_STATUS,
+                SortKey::Name => BY_NAME,
+                SortKey::Customer => BY_CUSTOMER,
+                SortKey::Assignee => BY_ASSIGNEE,
+            };
+            partitions(index, vec![LIST_PK_VALUE.to_string()])
         }
     }
-    let index = match q.sort {
-        SortKey::Created => BY_CREATED,
-        SortKey::Updated => BY_UPDATED,
-        SortKey::Priority => BY_PRIORITY,
-        SortKey::Status => BY_STATUS,
-        SortKey::Name => BY_NAME,
-        SortKey::Customer => BY_CUSTOMER,
-        SortKey::Assignee => BY_ASSIGNEE,
-    };
-    base(index, LIST_PK_VALUE.to_string())
 }
 
 // ---- service cases --------------------------------------------------------

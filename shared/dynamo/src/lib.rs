@@ -8,6 +8,7 @@ mod directory;
 mod item;
 pub mod keys;
 mod ledger;
+mod list;
 mod mailboxes;
 mod messages;
 mod rules;

@@ -22,7 +22,7 @@ use desk_domain::{ActivityEntry, DeskError, DeskResult, TicketNumber};
 use desk_domain::{Page, PageRequest};
 
 use crate::item::{from_item, s, to_item};
-use crate::tickets::{activity_item, ticket_item};
+use crate::tickets::{activity_item, tag_link_writes, ticket_item};
 use crate::tx;
 use crate::{keys, storage, DynamoStore};
 
@@ -150,6 +150,7 @@ impl MessageStore for DynamoStore {
             TicketWrite::Update {
                 ticket,
                 expected_version,
+                ..
             } => {
                 let put = Put::builder()
                     .table_name(&self.table)
@@ -197,6 +198,16 @@ impl MessageStore for DynamoStore {
             }
             indexed.push(pk);
             items.push(msgid_update(&self.table, id, message.ticket)?);
+        }
+        // Tag links go last: the cancellation reasons checked below are by position.
+        match write {
+            TicketWrite::Create(t) => items.extend(tag_link_writes(&self.table, t, None)?),
+            TicketWrite::Update {
+                ticket,
+                previous_tags,
+                ..
+            } => items.extend(tag_link_writes(&self.table, ticket, Some(previous_tags))?),
+            TicketWrite::Touch { .. } => {}
         }
         match tx::transact(
             self.client

@@ -10,13 +10,9 @@ use desk_domain::{
 
 use crate::cursor;
 use crate::item::{from_item, s, to_item, Item};
-use crate::keys::{self, Plan};
+use crate::keys;
 use crate::tx;
 use crate::{storage, DynamoStore};
-
-/// With filters in force one Query may evaluate up to this many items per
-/// requested item, so pages come back full more often at a bounded cost.
-const FILTER_READ_FACTOR: usize = 4;
 
 pub(crate) fn ticket_item(t: &Ticket) -> DeskResult<Item> {
     let mut item = to_item(t, keys::ticket_pk(t.number), keys::TICKET_SK.into())?;
@@ -24,6 +20,33 @@ pub(crate) fn ticket_item(t: &Ticket) -> DeskResult<Item> {
         item.insert(name.into(), s(value));
     }
     Ok(item)
+}
+
+/// The writes that keep a ticket's tag links in step with it: a link per tag it
+/// has (rewritten, as its assignee, status or priority may have changed), a delete
+/// per tag it lost since `previous`.
+pub(crate) fn tag_link_writes(
+    table: &str,
+    t: &Ticket,
+    previous: Option<&desk_domain::Tags>,
+) -> DeskResult<Vec<TransactWriteItem>> {
+    let mut out = Vec::new();
+    for tag in t.tags.iter() {
+        out.push(tx::put(table, crate::list::tag_link(t, tag)?, None)?);
+    }
+    for tag in previous
+        .into_iter()
+        .flat_map(|p| crate::list::removed_tags(p, t))
+    {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(table)
+            .key(keys::PK, s(keys::tag_pk(tag.as_str())))
+            .key(keys::SK, s(keys::ticket_pk(t.number)))
+            .build()
+            .map_err(|e| DeskError::Storage(e.to_string()))?;
+        out.push(TransactWriteItem::builder().delete(delete).build());
+    }
+    Ok(out)
 }
 
 pub(crate) fn activity_item(e: &ActivityEntry) -> DeskResult<Item> {
@@ -73,100 +96,6 @@ impl DynamoStore {
     }
 }
 
-/// Builds the filter expression for everything the plan's key does not already apply.
-struct Filter {
-    clauses: Vec<String>,
-    values: Vec<(String, AttributeValue)>,
-    names: Vec<(String, String)>,
-}
-
-impl Filter {
-    fn new() -> Self {
-        Self {
-            clauses: vec![],
-            values: vec![],
-            names: vec![],
-        }
-    }
-
-    fn value(&mut self, v: String) -> String {
-        let name = format!(":f{}", self.values.len());
-        self.values.push((name.clone(), s(v)));
-        name
-    }
-
-    fn any_of(&mut self, attr: &str, values: impl IntoIterator<Item = String>) {
-        let placeholders: Vec<String> = values.into_iter().map(|v| self.value(v)).collect();
-        if !placeholders.is_empty() {
-            let alias = format!("#{attr}");
-            self.names.push((alias.clone(), attr.to_string()));
-            self.clauses
-                .push(format!("{alias} IN ({})", placeholders.join(", ")));
-        }
-    }
-
-    fn contains(&mut self, attr: &str, v: String) {
-        let p = self.value(v);
-        let alias = format!("#{attr}");
-        if !self.names.iter().any(|(a, _)| *a == alias) {
-            self.names.push((alias.clone(), attr.to_string()));
-        }
-        self.clauses.push(format!("contains({alias}, {p})"));
-    }
-
-    fn build(q: &TicketQuery, plan: &Plan) -> Self {
-        let mut f = Filter::new();
-        if let desk_domain::Scope::Assignees(keys) = &q.scope {
-            if !plan.by_assignee_key {
-                f.any_of(keys::ASSIGNEE_PK, keys.iter().cloned());
-            }
-        }
-        if let Some(a) = &q.assignee {
-            if !plan.by_assignee_key {
-                f.any_of(keys::ASSIGNEE_PK, [a.clone()]);
-            }
-        }
-        if !plan.by_status_key {
-            f.any_of(
-                keys::STATUS_PK,
-                q.status.iter().map(|s| s.as_str().to_string()),
-            );
-        }
-        f.any_of(
-            "priority",
-            q.priority.iter().map(|p| p.as_str().to_string()),
-        );
-        if let Some(c) = &q.customer {
-            if !plan.by_customer_key {
-                f.any_of(keys::CUSTOMER_PK, [c.clone()]);
-            }
-        }
-        for t in &q.tags {
-            f.contains("tags", t.as_str().to_string());
-        }
-        for term in &q.terms {
-            f.contains(keys::SEARCH, term.clone());
-        }
-        f
-    }
-}
-
-fn query_fingerprint(q: &TicketQuery, plan: &Plan) -> String {
-    cursor::fingerprint(&format!(
-        "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        plan.index.name,
-        plan.partition,
-        plan.forward,
-        q.scope,
-        q.status,
-        q.priority,
-        q.assignee,
-        q.tags,
-        q.customer,
-        q.terms
-    ))
-}
-
 #[async_trait]
 impl TicketStore for DynamoStore {
     async fn allocate_number(&self) -> DeskResult<TicketNumber> {
@@ -196,15 +125,19 @@ impl TicketStore for DynamoStore {
     }
 
     async fn create_ticket(&self, ticket: &Ticket, created: &ActivityEntry) -> DeskResult<()> {
+        let mut items = vec![
+            tx::put(
+                &self.table,
+                ticket_item(ticket)?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            tx::put(&self.table, activity_item(created)?, None)?,
+        ];
+        items.extend(tag_link_writes(&self.table, ticket, None)?);
         tx::transact(
             self.client
                 .transact_write_items()
-                .transact_items(tx::put(
-                    &self.table,
-                    ticket_item(ticket)?,
-                    Some("attribute_not_exists(pk)"),
-                )?)
-                .transact_items(tx::put(&self.table, activity_item(created)?, None)?),
+                .set_transact_items(Some(items)),
         )
         .await
         .map_err(storage("TransactWriteItems create ticket"))?;
@@ -228,9 +161,10 @@ impl TicketStore for DynamoStore {
     async fn update_ticket(
         &self,
         ticket: &Ticket,
-        expected_version: u64,
+        previous: &Ticket,
         entry: &ActivityEntry,
     ) -> DeskResult<()> {
+        let expected_version = previous.version;
         let put_item = Put::builder()
             .table_name(&self.table)
             .set_item(Some(ticket_item(ticket)?))
@@ -242,11 +176,15 @@ impl TicketStore for DynamoStore {
             )
             .build()
             .map_err(|e| DeskError::Storage(e.to_string()))?;
+        let mut items = vec![
+            TransactWriteItem::builder().put(put_item).build(),
+            tx::put(&self.table, activity_item(entry)?, None)?,
+        ];
+        items.extend(tag_link_writes(&self.table, ticket, Some(&previous.tags))?);
         let result = tx::transact(
             self.client
                 .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put_item).build())
-                .transact_items(tx::put(&self.table, activity_item(entry)?, None)?),
+                .set_transact_items(Some(items)),
         )
         .await;
         match result {
@@ -321,85 +259,21 @@ impl TicketStore for DynamoStore {
     }
 
     async fn list_tickets(&self, q: &TicketQuery) -> DeskResult<Page<Ticket>> {
-        let plan = keys::plan(q);
-        let fp = query_fingerprint(q, &plan);
-        let key_names = [keys::PK, keys::SK, plan.index.pk, plan.index.sk];
-        let start = match &q.cursor {
-            Some(c) => Some(cursor::decode(&fp, c, &key_names, |k: &cursor::Keys| {
-                k.get(plan.index.pk) == plan.partition
-                    && k.get(keys::PK).starts_with("TICKET#")
-                    && k.get(keys::SK) == keys::TICKET_SK
-            })?),
-            None => None,
-        };
-        let filter = Filter::build(q, &plan);
-        let budget = if filter.clauses.is_empty() {
-            q.limit
-        } else {
-            q.limit * FILTER_READ_FACTOR
-        };
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(plan.index.name)
-            .key_condition_expression("#ipk = :ipk")
-            .expression_attribute_names("#ipk", plan.index.pk)
-            .expression_attribute_values(":ipk", s(plan.partition.clone()))
-            .scan_index_forward(plan.forward)
-            .limit(budget as i32)
-            // Free to ask for; logged below so the cost of every page is visible.
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-            .set_exclusive_start_key(start);
-        if !filter.clauses.is_empty() {
-            request = request.filter_expression(filter.clauses.join(" AND "));
-            for (alias, name) in filter.names {
-                request = request.expression_attribute_names(alias, name);
-            }
-            for (p, v) in filter.values {
-                request = request.expression_attribute_values(p, v);
-            }
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(crate::query_failed("Query list", q.cursor.is_some()))?;
-        tracing::debug!(
-            index = plan.index.name,
-            evaluated = out.scanned_count(),
-            matched = out.count(),
-            rcu = out.consumed_capacity().and_then(|c| c.capacity_units()),
-            "list page"
-        );
-        let mut raw = out.items.unwrap_or_default();
-        let next_cursor = if raw.len() > q.limit {
-            // More matched than the page holds: resume right after the last one shown.
-            raw.truncate(q.limit);
-            raw.last()
-                .and_then(|last| cursor::encode(&fp, last, &key_names))
-        } else {
-            out.last_evaluated_key
-                .as_ref()
-                .and_then(|k| cursor::encode(&fp, k, &key_names))
-        };
-        let items = raw
-            .into_iter()
-            .map(from_item)
-            .collect::<DeskResult<Vec<Ticket>>>()?;
-        Ok(Page { items, next_cursor })
+        self.list_page(q).await
     }
 }
 
 impl DynamoStore {
     /// Bulk import of existing tickets (migrations, benchmarks). No activity written.
     pub async fn import_tickets(&self, tickets: &[Ticket]) -> DeskResult<()> {
-        self.import_items(
-            tickets
-                .iter()
-                .map(ticket_item)
-                .collect::<DeskResult<Vec<_>>>()?,
-        )
-        .await
+        let mut items = Vec::with_capacity(tickets.len());
+        for t in tickets {
+            items.push(ticket_item(t)?);
+            for tag in t.tags.iter() {
+                items.push(crate::list::tag_link(t, tag)?);
+            }
+        }
+        self.import_items(items).await
     }
 
     /// Bulk import of items: BatchWriteItem in batches of 25, retrying unprocessed

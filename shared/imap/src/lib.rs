@@ -41,16 +41,12 @@ const CONCURRENCY: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {0}: {1}")]
-    Invalid(&'static str, String),
     #[error("TLS client: {0}")]
     Tls(String),
 }
 
-/// The poller's settings (`INBOUND_BUCKET`, `IMAP_MAX_PER_POLL`,
-/// `IMAP_TIMEOUT_SECONDS`, `IMAP_ALLOW_PLAINTEXT`).
+/// The poller's settings (read from `INBOUND_BUCKET`, `IMAP_MAX_PER_POLL`,
+/// `IMAP_TIMEOUT_SECONDS`, `IMAP_ALLOW_PLAINTEXT` by `functions/poller`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollerConfig {
     /// Where raw messages are kept (the inbound mail bucket).
@@ -63,37 +59,6 @@ pub struct PollerConfig {
     /// only; the cloud template leaves it off, so passwords never cross a network
     /// in clear).
     pub allow_plaintext: bool,
-}
-
-impl PollerConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let number = |k: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
-            match var(k) {
-                None => Ok(default),
-                Some(v) => match v.trim().parse::<u64>() {
-                    Ok(n) if (1..=max).contains(&n) => Ok(n),
-                    _ => Err(ConfigError::Invalid(k, format!("must be 1..={max}"))),
-                },
-            }
-        };
-        let allow_plaintext = match var("IMAP_ALLOW_PLAINTEXT").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(_) => {
-                return Err(ConfigError::Invalid(
-                    "IMAP_ALLOW_PLAINTEXT",
-                    "must be true or false".into(),
-                ))
-            }
-        };
-        Ok(Self {
-            bucket: var("INBOUND_BUCKET").ok_or(ConfigError::Missing("INBOUND_BUCKET"))?,
-            max_per_poll: number("IMAP_MAX_PER_POLL", 25, 500)? as usize,
-            timeout: Duration::from_secs(number("IMAP_TIMEOUT_SECONDS", 45, 900)?),
-            allow_plaintext,
-        })
-    }
 }
 
 /// Why a mailbox could not be polled (recorded on the mailbox; never holds the password).

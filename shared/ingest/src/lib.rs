@@ -293,6 +293,7 @@ impl Ingest {
                     TicketWrite::Update {
                         ticket: next,
                         expected_version: ticket.version,
+                        previous_tags: ticket.tags.clone(),
                     }
                 }
                 _ => TicketWrite::Touch {
@@ -323,6 +324,7 @@ impl Ingest {
             TicketWrite::Update {
                 ticket: next,
                 expected_version: ticket.version,
+                previous_tags: ticket.tags.clone(),
             }
         } else {
             TicketWrite::Touch {

@@ -1,0 +1,42 @@
+//! The expiry function's composition: service cases in DynamoDB, status events on
+//! EventBridge. No mail, no S3, no SSM.
+
+use std::sync::Arc;
+
+use desk_domain::{Desk, Settings};
+use desk_dynamo::DynamoStore;
+use desk_messaging::EventBridgeBus;
+use desk_runtime::{Adapters, ConfigError, Env};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub table: String,
+    pub settings: Settings,
+    pub event_bus: String,
+}
+
+impl Config {
+    /// `TABLE_NAME`, `DESK_ADDRESS`, `JOIN_LINK_BASE`, `CONNECT_LINK_BASE`, `EVENT_BUS_NAME`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: env.table()?,
+            settings: env.settings()?,
+            event_bus: env.required("EVENT_BUS_NAME")?,
+        })
+    }
+}
+
+/// The desk an expiry run needs: cases and the event bus.
+pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) -> Desk {
+    desk_runtime::desk(
+        store,
+        config.settings.clone(),
+        Adapters {
+            events: Some(Arc::new(EventBridgeBus::new(
+                aws_sdk_eventbridge::Client::new(aws),
+                &config.event_bus,
+            ))),
+            ..Adapters::default()
+        },
+    )
+}
