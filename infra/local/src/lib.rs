@@ -86,6 +86,12 @@ pub fn local_env(table: &str, resources: Option<&provision::Resources>) -> desk_
         "INBOUND_BUCKET",
         resources.map_or_else(|| format!("{table}-inbound"), |r| r.inbound_bucket.clone()),
     );
+    // The console signs in with the local development issuer (desk-local serve).
+    set(
+        "OIDC_ISSUER",
+        var("OIDC_ISSUER", "http://127.0.0.1:3000/dev-oidc"),
+    );
+    set("OIDC_CLIENT_ID", var("OIDC_CLIENT_ID", "desk-console"));
     // Local mailboxes (Dovecot in the tests) speak plain IMAP unless told otherwise.
     set("IMAP_ALLOW_PLAINTEXT", var("IMAP_ALLOW_PLAINTEXT", "true"));
     for k in [
@@ -182,7 +188,7 @@ pub fn mail_with_attachment(size: usize) -> (Vec<u8>, Vec<u8>) {
 
 /// The functions `template.yaml` deploys, by binary name
 /// (`Metadata.BuildProperties.Binary`).
-pub const FUNCTIONS: &[&str] = &["api", "ingest", "mailer", "expire", "poller"];
+pub const FUNCTIONS: &[&str] = &["api", "ingest", "mailer", "expire", "poller", "console"];
 
 /// Variables a function may carry without reading them through its configuration:
 /// the log filter's.
@@ -205,6 +211,12 @@ pub fn read_function_env(
         "mailer" => drop(mailer::Config::from_env(env).map_err(e)?),
         "expire" => drop(expire::Config::from_env(env).map_err(e)?),
         "poller" => drop(poller::Config::from_env(env).map_err(e)?),
+        "console" => {
+            // The console starts without them (and says so), but cannot sign anyone in.
+            env.required("OIDC_ISSUER").map_err(e)?;
+            env.required("OIDC_CLIENT_ID").map_err(e)?;
+            drop(desk_console::ConsoleConfig::from_lookup(|k| env.var(k)));
+        }
         other => return Err(format!("unknown function {other:?}; one of {FUNCTIONS:?}")),
     }
     Ok(env.asked())

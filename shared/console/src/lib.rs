@@ -155,9 +155,14 @@ impl ConsoleConfig {
     /// `OIDC_SCOPE` (default `openid profile email`), `OIDC_AUTH_ORIGINS` (comma
     /// list), `OIDC_END_SESSION_ENDPOINT`, `CONSOLE_ORIGIN`.
     pub fn from_env() -> Self {
-        let var = |k: &str| {
-            std::env::var(k)
-                .ok()
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// From the variables `lookup` gives (the deploy rehearsal checks a deployed
+    /// function's environment through this).
+    pub fn from_lookup(lookup: impl Fn(&'static str) -> Option<String>) -> Self {
+        let var = |k: &'static str| {
+            lookup(k)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
