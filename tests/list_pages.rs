@@ -324,14 +324,31 @@ async fn search_folds_case_and_diacritics_stems_and_completes_the_last_word() {
             n
         }
     };
-    for q in ["creme", "BRULEE", "zurich", "Zürich", "jam", "bru", "creme%20machine", "zurich%20stop"] {
+    for q in [
+        "creme",
+        "BRULEE",
+        "zurich",
+        "Zürich",
+        "jam",
+        "bru",
+        "creme%20machine",
+        "zurich%20stop",
+    ] {
         assert_eq!(found(q, "admin").await, vec![mine], "{q}");
     }
     // "printers" and "printer" share a stem; every word must match.
     assert_eq!(found("printers", "admin").await, vec![mine, other]);
     assert_eq!(found("printer%20invoice", "admin").await, vec![other]);
-    assert_eq!(found("rulee", "admin").await, Vec::<u64>::new(), "a prefix starts a word");
-    assert_eq!(found("bru%20creme", "admin").await, Vec::<u64>::new(), "only the last word is a prefix");
+    assert_eq!(
+        found("rulee", "admin").await,
+        Vec::<u64>::new(),
+        "a prefix starts a word"
+    );
+    assert_eq!(
+        found("bru%20creme", "admin").await,
+        Vec::<u64>::new(),
+        "only the last word is a prefix"
+    );
     // Visibility applies: bob (billing) finds nothing of support's words.
     assert_eq!(found("creme", "bob").await, Vec::<u64>::new());
     assert_eq!(found("printer", "bob").await, vec![other]);

@@ -2452,8 +2452,10 @@ export interface operations {
                 customer?: components["schemas"]["EmailInput"];
                 /**
                  * @description Search words (at most 200 characters, at most 10 distinct words, else `400`): every word
-                 *     must occur, case-insensitively, in the ticket's number (`#1001`), name, description,
-                 *     customer name, email or phone, or tags.
+                 *     must occur in the ticket's number (`1001`), name, description, customer name, email or
+                 *     phone, or tags, as a whole word or with the same (English) stem; the last word may also
+                 *     begin a word (search as you type). Case and diacritics are ignored (`creme` finds
+                 *     `Crème`); words are cut at Unicode word boundaries.
                  */
                 q?: string;
                 /** @description Sort key (default `updated`). */
