@@ -20,7 +20,7 @@ DESK_LOCAL := target/debug/desk-local
 help:
 	@echo "make dev                 start the local stack, serve the API and the web console on http://127.0.0.1:$(API_PORT) with demo data"
 	@echo "make console             build the web console (console/ -> console/dist; npm ci + npm run build)"
-	@echo "make package             build the console, then sam build (refuses to package without the real console)"
+	@echo "make package             build the console, then sam build for arm64; checks every artifact is an arm64 ELF bootstrap"
 	@echo "make token USER=<name>   print a bearer token for a local user (last line)"
 	@echo "make mail FILE=<eml|dir> deliver mail to the running stack exactly as SES would (raw to S3 + S3 event to SQS)"
 	@echo "make replay              move dead-lettered inbound mail (and outbox mail) back to their queues"
@@ -31,7 +31,7 @@ help:
 	@echo "make bench-expire        one expiry run over 100,000 live cases of which 100 are due"
 	@echo "make bench-big-mail      a 25 MB email through the ingest handler: time and peak memory vs template.yaml"
 	@echo "make bench-console       the console: gzipped JS of the first view, p50 of 20 loads to the first rows painted"
-	@echo "make sizes               release binary sizes and cold-start init time"
+	@echo "make sizes               per function vs a bare lambda_runtime function: init (median of 15), ratio, warm invocation, x86_64/arm64 sizes"
 
 tools:
 	@infra/scripts/tools.sh
@@ -46,7 +46,7 @@ console:
 # makes its build fail rather than embed the placeholder page.
 package: console
 	@test -f console/dist/index.html || { echo "package: no console/dist/index.html: the console was not built" >&2; exit 1; }
-	DESK_CONSOLE_REQUIRED=1 PATH="$(CURDIR)/.venv/bin:$$PATH" sam build --beta-features
+	@infra/scripts/package.sh
 
 dev: tools .dev/jwt-secret console
 	@infra/scripts/stack.sh up dev $(DEV_DYNAMO_PORT) $(DEV_MOTO_PORT)
