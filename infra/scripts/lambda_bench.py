@@ -29,28 +29,43 @@ import sys
 import threading
 import time
 
-state = {
-    "first_poll": threading.Event(),
-    "response": threading.Event(),
-    "pending": None,  # the next event to hand out
-    "handed_at": None,
-    "errors": 0,
-    "last_error": "",
-}
-lock = threading.Lock()
+def new_state():
+    # One per cold start, with its own server: a long poll left open by the
+    # previous (killed) process must never take the next process's event.
+    return {
+        "first_poll": threading.Event(),
+        "response": threading.Event(),
+        "pending": None,  # the next event to hand out
+        "handed_at": None,
+        "closed": False,
+        "lock": threading.Lock(),
+    }
+
+
+totals = {"errors": 0, "last_error": ""}
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a killed process's connection breaking is expected
 
 
 class RuntimeApi(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):  # noqa: N802 (stdlib naming)
+        state = self.server.state
         if not self.path.endswith("/runtime/invocation/next"):
             self._reply(404, b"{}")
             return
         state["first_poll"].set()
         # Long poll: wait until the bench hands out an event.
         while True:
-            with lock:
+            with state["lock"]:
+                if state["closed"]:
+                    return
                 event = state["pending"]
                 if event is not None:
                     state["pending"] = None
@@ -72,11 +87,12 @@ class RuntimeApi(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self):  # noqa: N802
+        state = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         payload = self.rfile.read(length) if length else b""
         if "/error" in self.path:
-            state["errors"] += 1
-            state["last_error"] = payload.decode(errors="replace")[:500]
+            totals["errors"] += 1
+            totals["last_error"] = payload.decode(errors="replace")[:500]
         state["elapsed"] = time.perf_counter() - state["handed_at"]
         self._reply(202, b"{}")
         state["response"].set()
@@ -95,12 +111,8 @@ class RuntimeApi(http.server.BaseHTTPRequestHandler):
 def main() -> None:
     binary, runs, warm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     template = open(sys.argv[4]).read() if len(sys.argv) > 4 else "{}"
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(
         os.environ,
-        AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
         AWS_LAMBDA_FUNCTION_NAME=os.path.basename(binary),
         AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
@@ -112,7 +124,10 @@ def main() -> None:
         template = template.replace("{" + key + "}", value)
     init_ms, warm_ms = [], []
     for _ in range(runs):
-        state["first_poll"].clear()
+        server = Server(("127.0.0.1", 0), RuntimeApi)
+        server.state = state = new_state()
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{server.server_address[1]}"
         start = time.perf_counter()
         proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if not state["first_poll"].wait(10):
@@ -124,7 +139,7 @@ def main() -> None:
             counter[0] += 1
             body = template.replace("{n}", str(counter[0])).encode()
             state["response"].clear()
-            with lock:
+            with state["lock"]:
                 state["pending"] = (f"req-{counter[0]}", body)
             if not state["response"].wait(30):
                 proc.kill()
@@ -134,13 +149,16 @@ def main() -> None:
                 warm_ms.append(state["elapsed"] * 1000)
         proc.kill()
         proc.communicate()
-    server.shutdown()
+        with state["lock"]:
+            state["closed"] = True
+        server.shutdown()
+        server.server_close()
     print(json.dumps({
         "binary": os.path.basename(binary),
         "init_ms": init_ms,
         "warm_ms": warm_ms,
-        "errors": state["errors"],
-        "last_error": state["last_error"],
+        "errors": totals["errors"],
+        "last_error": totals["last_error"],
         "init_median_ms": statistics.median(init_ms),
         "warm_median_ms": statistics.median(warm_ms) if warm_ms else None,
     }))
