@@ -32,6 +32,11 @@ fn desk_address() -> String {
     std::env::var("DESK_ADDRESS").unwrap_or_else(|_| "support@desk.example".into())
 }
 
+/// DynamoDB Local's address (`AWS_ENDPOINT_URL_DYNAMODB`, as the store reads it).
+fn dynamo_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| "http://127.0.0.1:8000".into())
+}
+
 /// The table's client, from the same SDK configuration as every other client.
 fn store(aws: &aws_config::SdkConfig) -> DynamoStore {
     DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table())
@@ -82,6 +87,10 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let _outbox = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.outbox_url.clone(), wired.mailer);
             let _inbound = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.inbound_url.clone(), wired.inbound);
             let _expiry = desk_local::workers::spawn_expiry(wired.expiry, std::time::Duration::from_secs(expire_every));
+            // The table's stream, as the indexer's event source mapping reads it.
+            let stream_every: u64 = std::env::var("STREAM_POLL_MILLISECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(250);
+            let source = desk_local::stream::StreamSource::open(&aws, &dynamo_endpoint(), &table()).await?;
+            let _indexer = desk_local::stream::spawn(source, wired.indexer.clone(), std::time::Duration::from_millis(stream_every));
             // The IMAP poller (every IMAP_POLL_EVERY_SECONDS, 60 by default, 0 = off) gets its
             // own ingest: the inbound queue worker owns the first.
             let poll_every: u64 = std::env::var("IMAP_POLL_EVERY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
@@ -95,7 +104,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let (addr, task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], port)))
                 .await
                 .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;
-            tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer, expiry and IMAP poller running");
+            tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer, expiry, IMAP poller and indexer running");
             task.await.map_err(|e| e.to_string())
         }
         "token" => {

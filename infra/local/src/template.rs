@@ -79,11 +79,13 @@ pub fn table_spec(path: &Path, logical_id: &str) -> Result<TableSpec, TemplateEr
             indexes.push(IndexSpec { name, hash, range });
         }
     }
+    let stream = &props["StreamSpecification"]["StreamViewType"];
     Ok(TableSpec {
         attributes,
         hash,
         range,
         indexes,
+        stream: stream.as_str().map(str::to_string),
     })
 }
 

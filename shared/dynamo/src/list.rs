@@ -236,6 +236,7 @@ impl DynamoStore {
                     .await
             }
             Plan::Gather { source, forward } => self.gathered(q, &fp, source, *forward).await,
+            Plan::Search { .. } => self.search_page(q, &fp).await,
         }
     }
 
@@ -399,10 +400,12 @@ impl DynamoStore {
                 let links = self.fetch(&source, &f, None, usize::MAX).await?.items;
                 self.tickets_of_links(&links).await?
             }
+            // Matched through notes and mail too, and filtered already.
+            Gather::Search => self.search_all(q).await?,
         };
         let mut keyed: Vec<(String, Ticket)> = tickets
             .into_iter()
-            .filter(|t| q.matches(t))
+            .filter(|t| q.matches_filters(t))
             .map(|t| (keys::sort_value(&t, q.sort), t))
             .filter(|(k, _)| match &after {
                 None => true,
@@ -438,9 +441,20 @@ impl DynamoStore {
 
     /// The tickets tag links point to: BatchGetItem, 100 keys per call, in parallel.
     async fn tickets_of_links(&self, links: &[Item]) -> DeskResult<Vec<Ticket>> {
-        let keys: Vec<Item> = links
-            .iter()
-            .filter_map(|l| l.get(keys::SK).cloned())
+        self.tickets_at(
+            links
+                .iter()
+                .filter_map(|l| l.get(keys::SK).cloned())
+                .collect(),
+        )
+        .await
+    }
+
+    /// The tickets of these partition keys (`TICKET#<n>`), in no particular order:
+    /// BatchGetItem, 100 keys per call, in parallel.
+    pub(crate) async fn tickets_at(&self, pks: Vec<AttributeValue>) -> DeskResult<Vec<Ticket>> {
+        let keys: Vec<Item> = pks
+            .into_iter()
             .map(|ticket_pk| {
                 HashMap::from([
                     (keys::PK.to_string(), ticket_pk),
@@ -458,7 +472,7 @@ impl DynamoStore {
         Ok(out)
     }
 
-    async fn batch_get(&self, keys: Vec<Item>) -> DeskResult<Vec<Item>> {
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> DeskResult<Vec<Item>> {
         let mut pending = keys;
         let mut got = Vec::with_capacity(pending.len());
         for attempt in 0..10u32 {

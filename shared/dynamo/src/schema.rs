@@ -28,6 +28,8 @@ pub struct TableSpec {
     pub hash: String,
     pub range: Option<String>,
     pub indexes: Vec<IndexSpec>,
+    /// The stream's view type (`NEW_AND_OLD_IMAGES`), if the table has a stream.
+    pub stream: Option<String>,
 }
 
 fn key_schema(hash: &str, range: Option<&str>) -> Result<Vec<KeySchemaElement>, DeskError> {
@@ -85,6 +87,15 @@ pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
                         .projection_type(ProjectionType::All)
                         .build(),
                 )
+                .build()
+                .map_err(|e| DeskError::Storage(e.to_string()))?,
+        );
+    }
+    if let Some(view) = &spec.stream {
+        req = req.stream_specification(
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::from(view.as_str()))
                 .build()
                 .map_err(|e| DeskError::Storage(e.to_string()))?,
         );
