@@ -197,12 +197,17 @@ impl Stack {
     /// Plays the table's stream to its end through the indexer: what was written
     /// so far is then searchable, counted and announced. Returns the records applied.
     pub async fn drain_stream(&self) -> usize {
-        self.stream
-            .lock()
-            .await
+        let mut stream = self.stream.lock().await;
+        let n = stream
             .drain(&self.indexer)
             .await
-            .expect("reading the table's stream")
+            .expect("reading the table's stream");
+        assert!(
+            stream.set_aside.is_empty(),
+            "stream records the indexer could not apply: {:?}",
+            stream.set_aside
+        );
+        n
     }
 
     pub fn token(&self, user: &str) -> String {

@@ -301,13 +301,14 @@ impl Ticket {
         crate::words::searchable(&self.search_source())
     }
 
-    /// The text of what `q` searches on the ticket itself.
+    /// The text of what `q` searches on the ticket itself (a description from mail
+    /// without its quoted history and signature, as for messages).
     pub fn search_source(&self) -> String {
         let mut s = format!(
             "#{} {}\n{}\n{} {} {}",
             self.number,
             self.name,
-            self.description,
+            crate::stream::search::fresh_text(&self.description),
             self.customer.name,
             self.customer.email,
             self.customer.phone

@@ -35,6 +35,8 @@ pub const WORD_LIST_PREFIX: &str = "WD#";
 pub const COUNTS_PK: &str = "COUNTS";
 pub const COUNTED_PREFIX: &str = "COUNTED#";
 const PARTS: &str = "parts";
+/// Where a ticket counts (`Bucket::key`), on its `COUNTED#<n>` item.
+const BUCKET: &str = "bucket";
 /// Postings read per Query.
 const POSTING_PAGE: i32 = 500;
 /// Candidates checked per round (verification and ticket reads in parallel).
@@ -141,7 +143,7 @@ impl IndexStore for DynamoStore {
                 &self.table,
                 {
                     let mut item = counted.clone();
-                    item.insert("bucket".into(), s(to.key()));
+                    item.insert(BUCKET.into(), s(to.key()));
                     item
                 },
                 Some("attribute_not_exists(pk)"),
@@ -151,8 +153,9 @@ impl IndexStore for DynamoStore {
                     Update::builder()
                         .table_name(&self.table)
                         .set_key(Some(counted.clone()))
-                        .update_expression("SET bucket = :to")
-                        .condition_expression("bucket = :from")
+                        .update_expression("SET #b = :to")
+                        .condition_expression("#b = :from")
+                        .expression_attribute_names("#b", BUCKET)
                         .expression_attribute_values(":to", s(to.key()))
                         .expression_attribute_values(":from", s(from.key()))
                         .build()
@@ -164,7 +167,8 @@ impl IndexStore for DynamoStore {
                     Delete::builder()
                         .table_name(&self.table)
                         .set_key(Some(counted.clone()))
-                        .condition_expression("bucket = :from")
+                        .condition_expression("#b = :from")
+                        .expression_attribute_names("#b", BUCKET)
                         .expression_attribute_values(":from", s(from.key()))
                         .build()
                         .map_err(storage)?,
