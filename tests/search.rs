@@ -411,3 +411,72 @@ async fn a_poison_record_is_set_aside_and_its_shard_goes_on() {
     assert_eq!(search(&s, "tapir", "admin").await, [after]);
     assert_eq!(counts(&s, "admin").await["total"], 1);
 }
+
+#[tokio::test]
+async fn a_rebuild_from_the_table_equals_what_the_stream_built_and_resumes() {
+    let s = Stack::start().await;
+    for i in 0..12 {
+        let priority = ["low", "high"][i % 2];
+        let assignee = [json!({"type": "group", "id": "support"}), json!(null)][i % 2].clone();
+        let n = s
+            .ticket(Stack::ticket_body(
+                &format!("Ibis {i} monitor"),
+                json!({"priority": priority, "assignee": assignee}),
+            ))
+            .await;
+        if i % 3 == 0 {
+            s.post(
+                &format!("/tickets/{n}/notes"),
+                "admin",
+                json!({"body": format!("ibis note {i}")}),
+            )
+            .await;
+        }
+    }
+    s.drain_stream().await;
+    let streamed = index_items(&s).await;
+    let counted = counts(&s, "alice").await;
+    // A process of its own, as `desk-local reindex --fresh` runs: its own store.
+    let store = desk_dynamo::DynamoStore::new(s.store.client().clone(), s.store.table());
+    let config = desk_local::local_config(s.store.table(), Some(&s.resources)).unwrap();
+    let indexer = indexer::compose(&config.indexer, store.clone(), &s.aws);
+    // Interrupted after two pages of 10 items, then resumed.
+    let first = desk_local::reindex::run(
+        &store,
+        &indexer,
+        &desk_local::reindex::Options {
+            fresh: true,
+            max_pages: Some(2),
+            page: Some(10),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!first.finished && first.items < 16, "{first:?}");
+    assert_ne!(index_items(&s).await, streamed, "half done");
+    let rest = desk_local::reindex::run(
+        &store,
+        &indexer,
+        &desk_local::reindex::Options {
+            resume: true,
+            page: Some(10),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(rest.finished, "{first:?} then {rest:?}");
+    assert_eq!(
+        rest.items,
+        12 + 4,
+        "12 tickets, 4 notes: {first:?} then {rest:?}"
+    );
+    assert_eq!(index_items(&s).await, streamed);
+    assert_eq!(counts(&s, "alice").await, counted);
+    // And again: idempotent.
+    desk_local::reindex::run(&store, &indexer, &desk_local::reindex::Options::default())
+        .await
+        .unwrap();
+    assert_eq!(index_items(&s).await, streamed);
+}

@@ -5,6 +5,7 @@
 pub mod dev_oidc;
 pub mod dev_oidc_http;
 pub mod provision;
+pub mod reindex;
 pub mod seed;
 pub mod server;
 pub mod stream;

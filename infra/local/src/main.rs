@@ -7,6 +7,8 @@
 //!   desk-local token USER [--ttl SECS] print a development bearer token
 //!   desk-local mail FILE.eml|FOLDER    deliver mail as SES would (raw to S3 + S3 event to SQS)
 //!   desk-local replay                  move dead-lettered inbound mail and outbox mail back
+//!   desk-local reindex [--fresh] [--resume] [--ticket N]
+//!                                      (re)build the search index and counts from the table
 //!   desk-local env FUNCTION            the local environment of a function (KEY=VALUE)
 //!   desk-local env-check FUNCTION      check a deployed function's environment (JSON on stdin)
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
@@ -106,6 +108,26 @@ async fn run(args: Vec<String>) -> Result<(), String> {
                 .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;
             tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer, expiry, IMAP poller and indexer running");
             task.await.map_err(|e| e.to_string())
+        }
+        "reindex" => {
+            let aws = aws_config::load_from_env().await;
+            let config = local_config(&table(), None)?;
+            let store = store(&aws);
+            let indexer = indexer::compose(&config.indexer, store.clone(), &aws);
+            if let Some(n) = flag(&args, "--ticket") {
+                let n: u64 = n.parse().map_err(|_| "bad --ticket")?;
+                let items = desk_local::reindex::ticket(&store, &indexer, n).await?;
+                tracing::info!(ticket = n, items, "ticket reindexed");
+                return Ok(());
+            }
+            let options = desk_local::reindex::Options {
+                fresh: args.iter().any(|a| a == "--fresh"),
+                resume: args.iter().any(|a| a == "--resume"),
+                ..Default::default()
+            };
+            let progress = desk_local::reindex::run(&store, &indexer, &options).await?;
+            tracing::info!(items = progress.items, pages = progress.pages, "index and counts rebuilt");
+            Ok(())
         }
         "token" => {
             let user = args.get(1).filter(|u| !u.starts_with("--")).ok_or("usage: desk-local token USER [--ttl SECS]")?;

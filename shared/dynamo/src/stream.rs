@@ -65,6 +65,32 @@ pub fn decode(record: &EventRecord) -> Result<Option<Change>, DeskError> {
     }))
 }
 
+/// A stored item as if it had just been inserted: what a rebuild of the index
+/// applies, through the same decoding as the stream's records.
+pub fn decode_stored(item: &crate::item::Item) -> Result<Option<Change>, DeskError> {
+    let mut record = EventRecord::default();
+    let keys: crate::item::Item = item
+        .iter()
+        .filter(|(k, _)| k.as_str() == keys::PK || k.as_str() == keys::SK)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    record.event_id = format!("rebuild:{}", key_text_of(&keys));
+    record.event_name = "INSERT".into();
+    record.change.keys = serde_dynamo::Item::from(keys);
+    record.change.new_image = serde_dynamo::Item::from(item.clone());
+    decode(&record)
+}
+
+fn key_text_of(keys: &crate::item::Item) -> String {
+    let text = |k: &str| {
+        keys.get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    format!("{}/{}", text(keys::PK), text(keys::SK))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,15 +36,21 @@ pub struct Incoming {
 impl Indexer {
     /// One change: its postings, its count move, its events.
     pub async fn apply(&self, change: &Change) -> DeskResult<()> {
+        self.apply_index(change).await?;
+        let events = change.events();
+        if !events.is_empty() {
+            self.events.publish(&events).await?;
+        }
+        Ok(())
+    }
+
+    /// A change's postings and count move only (a rebuild announces nothing).
+    pub async fn apply_index(&self, change: &Change) -> DeskResult<()> {
         if let Some(p) = change.record.posting_change() {
             self.index.apply_postings(&p).await?;
         }
         if let Some(c) = change.record.count_change() {
             self.index.apply_counts(&c).await?;
-        }
-        let events = change.events();
-        if !events.is_empty() {
-            self.events.publish(&events).await?;
         }
         Ok(())
     }
