@@ -13,11 +13,13 @@
 //!   desk-local env-check FUNCTION      check a deployed function's environment (JSON on stdin)
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
 //!   desk-local bench-big-mail [--mb N]  a 25 MB email through the ingest handler
+//!   desk-local bench-write-cost [--tickets N]  WCU per email ticket, reply, edit; cost per 1,000
 //!   desk-local bench-expire ...        expiry-run cost with many live cases (see README)
 
 mod bench;
 mod bench_big_mail;
 mod bench_expire;
+mod bench_write_cost;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -202,6 +204,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         }
         "bench-list" => bench::run(&args[1..]).await,
         "bench-expire" => bench_expire::run(&args[1..]).await,
+        "bench-write-cost" => bench_write_cost::run(&args[1..]).await,
         "bench-big-mail" => bench_big_mail::run(&args[1..]).await,
         _ => Err("usage: desk-local create-table | seed | bootstrap-admin ID | serve [--port N] | token USER [--ttl S] | bench-list".into()),
     }

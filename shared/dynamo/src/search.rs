@@ -2,8 +2,8 @@
 //!
 //! | item        | pk                 | sk               | attributes                   |
 //! |-------------|--------------------|------------------|------------------------------|
-//! | posting     | `W#<term>`         | ticket `<n:012>` | `parts`: parts holding it    |
-//! | word list   | `WD#<2 chars>`     | `<term>`         | (for prefix search)          |
+//! | posting     | `W#<stem>`         | ticket `<n:012>` | `parts`: parts holding it    |
+//! | word list   | `WD#<2 chars>`     | `<word>`         | `stem` (for prefix search)   |
 //! | counts      | `COUNTS`           | assignee key     | `s_<status>`, `p_<priority>` |
 //! | counted     | `COUNTED#<n>`      | `COUNTED`        | `bucket`: where it counts    |
 //!
@@ -16,7 +16,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, PutRequest, ReturnValue, TransactWriteItem, Update, WriteRequest,
+};
 use desk_domain::listing::{Order, Page, TicketQuery};
 use desk_domain::stream::counts::{BucketCounts, CountChange};
 use desk_domain::stream::search::{dictionary_shard, query_groups, PostingChange, TermGroup};
@@ -35,6 +37,8 @@ pub const WORD_LIST_PREFIX: &str = "WD#";
 pub const COUNTS_PK: &str = "COUNTS";
 pub const COUNTED_PREFIX: &str = "COUNTED#";
 const PARTS: &str = "parts";
+/// A word list entry's stem (whose postings the word finds).
+const STEM: &str = "stem";
 /// Where a ticket counts (`Bucket::key`), on its `COUNTED#<n>` item.
 const BUCKET: &str = "bucket";
 /// Postings read per Query.
@@ -100,24 +104,24 @@ impl IndexStore for DynamoStore {
                 }
                 .boxed(),
             );
-            if self.known_words.first_time(w) {
-                writes.push(
-                    async move {
-                        self.client
-                            .put_item()
-                            .table_name(&self.table)
-                            .set_item(Some(key(
-                                format!("{WORD_LIST_PREFIX}{}", dictionary_shard(w)),
-                                w.clone(),
-                            )))
-                            .send()
-                            .await
-                            .map_err(crate::storage("PutItem word"))?;
-                        Ok(())
-                    }
-                    .boxed(),
+        }
+        // New words for the word list: plain puts, 25 per BatchWriteItem.
+        let entries: Vec<Item> = change
+            .words
+            .iter()
+            .filter(|(w, _)| self.known_words.first_time(w))
+            .map(|(word, stem)| {
+                let mut item = key(
+                    format!("{WORD_LIST_PREFIX}{}", dictionary_shard(word)),
+                    word.clone(),
                 );
-            }
+                item.insert(STEM.into(), s(stem.clone()));
+                item
+            })
+            .collect();
+        for chunk in entries.chunks(25) {
+            let chunk = chunk.to_vec();
+            writes.push(async move { self.put_batch(chunk).await }.boxed());
         }
         for w in &change.remove {
             let (sk, part) = (sk.clone(), part.clone());
@@ -276,6 +280,40 @@ impl Group {
 }
 
 impl DynamoStore {
+    /// Puts up to 25 items, retrying what DynamoDB leaves unprocessed.
+    async fn put_batch(&self, items: Vec<Item>) -> DeskResult<()> {
+        let mut requests: Vec<WriteRequest> = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(|e| DeskError::Storage(e.to_string()))
+            })
+            .collect::<DeskResult<_>>()?;
+        for attempt in 0..10u32 {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(crate::storage("BatchWriteItem words"))?;
+            requests = out
+                .unprocessed_items
+                .and_then(|mut m| m.remove(&self.table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(6))).await;
+        }
+        Err(DeskError::Storage(
+            "BatchWriteItem: items left unprocessed".into(),
+        ))
+    }
+
     async fn remove_posting(&self, term: &str, sk: String, part: AttributeValue) -> DeskResult<()> {
         let out = self
             .client
@@ -360,9 +398,9 @@ impl DynamoStore {
                 .await
                 .map_err(crate::storage("Query word list"))?;
             for item in out.items() {
-                if let Some(w) = item.get(keys::SK).and_then(|v| v.as_s().ok()) {
-                    if !terms.contains(w) {
-                        terms.push(w.clone());
+                if let Some(stem) = item.get(STEM).and_then(|v| v.as_s().ok()) {
+                    if !terms.contains(stem) {
+                        terms.push(stem.clone());
                     }
                 }
             }

@@ -3,7 +3,7 @@
 //! signature), how a part's change moves its postings, and which postings a
 //! query reads. Words and stems come from [`crate::words`], as for the query.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Record;
 use crate::message::MailMessage;
@@ -28,34 +28,60 @@ pub fn message_part(id: &str) -> String {
     format!("m:{id}")
 }
 
-/// The index terms of `text`: each distinct word and each distinct stem.
+/// Words too common to tell tickets apart: not indexed (about a third of the
+/// distinct words of a typical mail, and as much of the index's write cost), and
+/// left out of a query that has other words.
+pub const STOP_WORDS: [&str; 48] = [
+    "a", "about", "all", "am", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can",
+    "do", "for", "from", "had", "has", "have", "hi", "i", "if", "in", "is", "it", "its", "me",
+    "my", "no", "not", "of", "on", "or", "our", "so", "that", "the", "their", "this", "to", "us",
+    "was", "we", "were", "will", "with", "you",
+];
+
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.binary_search(&word).is_ok()
+}
+
+/// The index terms of `text`: the distinct stems of its words (a stem's postings
+/// hold every inflection), stop words left out.
 pub fn terms(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for w in words::words(text) {
-        out.insert(words::stem(&w));
-        out.insert(w);
-    }
-    out
+    word_stems(text).into_values().collect()
 }
 
-pub fn ticket_terms(t: &Ticket) -> BTreeSet<String> {
-    terms(&t.search_source())
+/// The distinct words of `text` with their stems, stop words left out: the word
+/// list prefix search reads ("jammi" finds "jamming", whose stem is "jam").
+pub fn word_stems(text: &str) -> BTreeMap<String, String> {
+    words::words(text)
+        .filter(|w| !is_stop_word(w))
+        .map(|w| {
+            let stem = words::stem(&w);
+            (w, stem)
+        })
+        .collect()
 }
 
-pub fn note_terms(n: &Note) -> BTreeSet<String> {
-    terms(&n.body)
+fn ticket_text(t: &Ticket) -> String {
+    t.search_source()
+}
+
+fn note_text(n: &Note) -> String {
+    n.body.clone()
 }
 
 /// An email's words: subject, sender and what its author wrote (quoted history
 /// and signature left out, so a thread's words count once, where they were written).
-pub fn message_terms(m: &MailMessage) -> BTreeSet<String> {
-    terms(&format!(
+fn message_text(m: &MailMessage) -> String {
+    format!(
         "{}\n{} {}\n{}",
         m.subject,
         m.from_name,
         m.from,
         fresh_text(&m.text)
-    ))
+    )
+}
+
+pub fn ticket_terms(t: &Ticket) -> BTreeSet<String> {
+    terms(&ticket_text(t))
 }
 
 /// What one part's change does to its postings.
@@ -63,24 +89,25 @@ pub fn message_terms(m: &MailMessage) -> BTreeSet<String> {
 pub struct PostingChange {
     pub ticket: TicketNumber,
     pub part: String,
+    /// Stems the part gained, and lost.
     pub add: Vec<String>,
     pub remove: Vec<String>,
+    /// The part's words and their stems now (for the word list).
+    pub words: Vec<(String, String)>,
 }
 
 impl PostingChange {
-    fn between(
-        ticket: TicketNumber,
-        part: String,
-        old: BTreeSet<String>,
-        new: BTreeSet<String>,
-    ) -> Option<Self> {
-        let add: Vec<String> = new.difference(&old).cloned().collect();
-        let remove: Vec<String> = old.difference(&new).cloned().collect();
+    fn between(ticket: TicketNumber, part: String, old: &str, new: &str) -> Option<Self> {
+        let (old, new) = (terms(old), word_stems(new));
+        let new_terms: BTreeSet<String> = new.values().cloned().collect();
+        let add: Vec<String> = new_terms.difference(&old).cloned().collect();
+        let remove: Vec<String> = old.difference(&new_terms).cloned().collect();
         (!add.is_empty() || !remove.is_empty()).then_some(Self {
             ticket,
             part,
             add,
             remove,
+            words: new.into_iter().collect(),
         })
     }
 }
@@ -94,14 +121,14 @@ impl Record {
             new: Option<&T>,
             ticket: fn(&T) -> TicketNumber,
             id: fn(&T) -> String,
-            terms: fn(&T) -> BTreeSet<String>,
+            text: fn(&T) -> String,
         ) -> Option<PostingChange> {
             let any = new.or(old)?;
             PostingChange::between(
                 ticket(any),
                 id(any),
-                old.map(terms).unwrap_or_default(),
-                new.map(terms).unwrap_or_default(),
+                &old.map(text).unwrap_or_default(),
+                &new.map(text).unwrap_or_default(),
             )
         }
         match self {
@@ -110,21 +137,21 @@ impl Record {
                 new.as_deref(),
                 |t| t.number,
                 |_| TICKET_PART.into(),
-                ticket_terms,
+                ticket_text,
             ),
             Record::Note { old, new } => part(
                 old.as_ref(),
                 new.as_ref(),
                 |n| n.ticket,
                 |n| note_part(&n.id),
-                note_terms,
+                note_text,
             ),
             Record::Message { old, new } => part(
                 old.as_deref(),
                 new.as_deref(),
                 |m| m.ticket,
                 |m| message_part(&m.id),
-                message_terms,
+                message_text,
             ),
         }
     }
@@ -142,6 +169,9 @@ pub struct TermGroup {
 /// Every word matches its stem (the index holds each word's stem beside it, so
 /// the stem's postings hold every inflection); the last also as a prefix.
 pub fn query_groups(terms: &[String]) -> Vec<TermGroup> {
+    // Stop words are not indexed: left out, unless the query has nothing else.
+    let kept: Vec<String> = terms.iter().filter(|t| !is_stop_word(t)).cloned().collect();
+    let terms = if kept.is_empty() { terms } else { &kept[..] };
     terms
         .iter()
         .enumerate()
@@ -227,6 +257,15 @@ mod tests {
     }
 
     #[test]
+    fn stop_words_are_sorted_for_lookup_and_left_out_of_terms() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            terms("The printer is jamming and we are stuck"),
+            BTreeSet::from(["jam".into(), "printer".into(), "stuck".into()])
+        );
+    }
+
+    #[test]
     fn a_part_moves_only_the_words_that_changed() {
         let mut note = Note {
             id: "01".into(),
@@ -242,7 +281,14 @@ mod tests {
         .posting_change()
         .unwrap();
         assert_eq!(added.part, "n:01");
-        assert_eq!(added.add, ["jam", "jammed", "printer"]);
+        assert_eq!(added.add, ["jam", "printer"]);
+        assert_eq!(
+            added.words,
+            [
+                ("jammed".into(), "jam".into()),
+                ("printer".into(), "printer".into())
+            ]
+        );
         assert!(added.remove.is_empty());
         let old = note.clone();
         note.body = "printer fixed".into();
@@ -252,8 +298,8 @@ mod tests {
         }
         .posting_change()
         .unwrap();
-        assert_eq!(edited.add, ["fix", "fixed"]);
-        assert_eq!(edited.remove, ["jam", "jammed"]);
+        assert_eq!(edited.add, ["fix"]);
+        assert_eq!(edited.remove, ["jam"]);
         let same = Record::Note {
             old: Some(note.clone()),
             new: Some(note.clone()),
@@ -265,7 +311,7 @@ mod tests {
         }
         .posting_change()
         .unwrap();
-        assert_eq!(deleted.remove, ["fix", "fixed", "printer"]);
+        assert_eq!(deleted.remove, ["fix", "printer"]);
     }
 
     #[test]
@@ -276,6 +322,13 @@ mod tests {
         assert_eq!(g[1].words, ["jam"]);
         assert_eq!(g[1].prefix.as_deref(), Some("jam"));
         assert_eq!(query_groups(&["j".into()])[0].prefix, None);
+        let g = query_groups(&["the".into(), "printer".into()]);
+        assert_eq!(g.len(), 1, "stop words left out");
+        assert_eq!(
+            query_groups(&["the".into()])[0].words,
+            ["the"],
+            "unless alone"
+        );
         assert_eq!(dictionary_shard("jammed"), "ja");
         assert_eq!(dictionary_shard("é"), "é");
     }
