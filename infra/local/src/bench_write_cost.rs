@@ -171,6 +171,60 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     let s3 = (S3_PUT + S3_GET) * k;
     let storage = per_ticket_kb * k / (1024.0 * 1024.0) * STORAGE_GB_MONTH;
     let total = dynamo + lambda + sqs_cost + s3;
+    // Index lag: a ticket created through the desk until a search finds it, with
+    // the stream played every 100 ms as `desk-local serve` plays it (every 250 ms).
+    let _player = desk_local::stream::spawn(
+        stream,
+        wired.indexer.clone(),
+        std::time::Duration::from_millis(100),
+    );
+    let samples: usize = arg(args, "--lag-samples", "20")
+        .parse()
+        .map_err(|_| "bad --lag-samples")?;
+    let mut lags = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let word = format!(
+            "lagword{i}x{}",
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .get(..6)
+                .unwrap_or("0")
+        );
+        let input = serde_json::from_value(
+            json!({"name": format!("Lag probe {word}"), "customer": {"email": "lag@example.com"}}),
+        )
+        .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        wired
+            .desk
+            .create_ticket(&admin, input)
+            .await
+            .map_err(|e| e.to_string())?;
+        let req = desk_domain::ListRequest::parse(&[
+            ("q".to_string(), word.clone()),
+            ("sort".to_string(), "created".to_string()),
+        ])
+        .map_err(|e| e.message)?;
+        loop {
+            let page = wired
+                .desk
+                .list_tickets(&admin, &req)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !page.items.is_empty() {
+                break;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                return Err(format!("{word} not searchable after 60 s"));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        lags.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    lags.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| lags[((lags.len() as f64 - 1.0) * p).round() as usize];
+
     println!("write cost ({n} email tickets of infra/sizes/cost.eml; WCU as DynamoDB Local computes them, table + indexes)");
     println!("{:34} {:>10} {:>10}", "", "request", "indexer");
     println!(
@@ -187,6 +241,11 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     );
     println!("storage per email ticket (items + index copies): {per_ticket_kb:.1} KB");
     println!("time per email: ingest {ingest_ms:.1} ms, indexer {index_ms:.1} ms (debug or release as built)");
+    println!(
+        "index lag (create -> searchable, stream played every 100 ms): p50 {:.0} ms, p99 {:.0} ms over {samples}",
+        pct(0.5),
+        pct(0.99)
+    );
     println!(
         "own AWS cost per 1,000 email tickets: ${total:.4} (DynamoDB writes ${dynamo:.4}, Lambda ${lambda:.4}, SQS ${sqs_cost:.4}, S3 ${s3:.4}); storage ${storage:.4} per month; SES receiving: $0.10"
     );

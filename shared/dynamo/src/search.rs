@@ -46,7 +46,7 @@ const POSTING_PAGE: i32 = 500;
 /// Candidates checked per round (verification and ticket reads in parallel).
 const CHUNK: usize = 100;
 /// Index writes in flight per change.
-const WRITES_IN_FLIGHT: usize = 16;
+const WRITES_IN_FLIGHT: usize = 8;
 /// A search sorted by anything but creation sorts its matches in memory: at most this many.
 pub const MAX_SORTED_MATCHES: usize = 1_000;
 

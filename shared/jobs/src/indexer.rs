@@ -16,7 +16,7 @@ use desk_domain::{DeskError, DeskResult};
 use futures::StreamExt;
 
 /// Tickets applied in parallel within a batch.
-const TICKETS_IN_FLIGHT: usize = 8;
+const TICKETS_IN_FLIGHT: usize = 4;
 
 pub struct Indexer {
     pub index: Arc<dyn IndexStore>,
