@@ -242,7 +242,7 @@ async fn selective_pages_are_whole_on_the_first_page() {
     expected.extend([TicketNumber::FIRST + 1_205, TicketNumber::FIRST + 1_207]);
     assert_eq!(n, expected);
     assert_eq!(cursor, None);
-    assert_eq!(calls, ["Query", "Query", "Query"]);
+    assert_eq!(calls, ["Query", "Query", "Query", "BatchGetItem"]);
     for sort in [
         "created", "priority", "status", "name", "customer", "assignee",
     ] {

@@ -306,13 +306,17 @@ async fn index_items(s: &Stack) -> Vec<String> {
                 .iter()
                 .any(|p| pk.starts_with(p))
             {
+                // `v` is the term document's concurrency token: how many
+                // writes it took, not what it holds.
                 let mut attrs: Vec<String> = item
                     .iter()
+                    .filter(|(k, _)| k.as_str() != "v")
                     .map(|(k, v)| match v {
-                        aws_sdk_dynamodb::types::AttributeValue::Ss(ss) => {
-                            let mut ss = ss.clone();
-                            ss.sort();
-                            format!("{k}={ss:?}")
+                        aws_sdk_dynamodb::types::AttributeValue::M(m) => {
+                            let mut m: Vec<String> =
+                                m.iter().map(|(a, b)| format!("{a}:{b:?}")).collect();
+                            m.sort();
+                            format!("{k}={m:?}")
                         }
                         other => format!("{k}={other:?}"),
                     })

@@ -225,7 +225,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     lags.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| lags[((lags.len() as f64 - 1.0) * p).round() as usize];
 
-    println!("write cost ({n} email tickets of infra/sizes/cost.eml; WCU as DynamoDB Local computes them, table + indexes)");
+    println!("write cost ({n} email tickets of infra/sizes/cost.eml; write request units as DynamoDB bills them: DynamoDB Local's consumed capacity with indexes, index updates of transactions counted once)");
     println!("{:34} {:>10} {:>10}", "", "request", "indexer");
     println!(
         "{:34} {:>10.1} {:>10.1}",
@@ -240,7 +240,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         "edit (status + priority)", edit, index_edit
     );
     println!("storage per email ticket (items + index copies): {per_ticket_kb:.1} KB");
-    println!("time per email: ingest {ingest_ms:.1} ms, indexer {index_ms:.1} ms (debug or release as built)");
+    println!("emulator time per email (not used for cost): ingest {ingest_ms:.1} ms, indexer {index_ms:.1} ms");
     println!(
         "index lag (create -> searchable, stream played every 100 ms): p50 {:.0} ms, p99 {:.0} ms over {samples}",
         pct(0.5),

@@ -45,7 +45,7 @@ fn checkpoint_key() -> HashMap<String, AttributeValue> {
     ])
 }
 
-/// Every index item (postings, word lists, counts, count guards) deleted.
+/// Every index item (postings, term documents, word lists, counts, count guards) deleted.
 async fn clear(store: &DynamoStore) -> Result<usize, String> {
     let client = store.client();
     let mut start = None;
@@ -55,12 +55,13 @@ async fn clear(store: &DynamoStore) -> Result<usize, String> {
             .scan()
             .table_name(store.table())
             .filter_expression(
-                "begins_with(pk, :w) OR begins_with(pk, :wd) OR pk = :c OR begins_with(pk, :cd)",
+                "begins_with(pk, :w) OR begins_with(pk, :wd) OR pk = :c OR begins_with(pk, :cd) OR begins_with(pk, :td)",
             )
             .expression_attribute_values(":w", s(desk_dynamo::search::POSTING_PREFIX))
             .expression_attribute_values(":wd", s(desk_dynamo::search::WORD_LIST_PREFIX))
             .expression_attribute_values(":c", s(desk_dynamo::search::COUNTS_PK))
             .expression_attribute_values(":cd", s(desk_dynamo::search::COUNTED_PREFIX))
+            .expression_attribute_values(":td", s(desk_dynamo::search::TERMS_PREFIX))
             .projection_expression("pk, sk")
             .set_exclusive_start_key(start)
             .send()

@@ -332,17 +332,16 @@ impl DynamoStore {
                     .ok_or_else(|| DeskError::Storage("list key not encodable".into()))?,
             )
         };
-        let mut fetched = fetched;
-        let items = all
+        // The indexes project only what the filter tests: the page's tickets by key.
+        let pks: Vec<AttributeValue> = all
             .iter()
-            .map(|(_, p, i)| {
-                let item = fetched[*p]
-                    .as_mut()
-                    .map(|f| std::mem::take(&mut f.items[*i]))
-                    .unwrap_or_default();
-                from_item(item)
+            .filter_map(|(_, p, i)| {
+                fetched[*p]
+                    .as_ref()
+                    .and_then(|f| f.items[*i].get(keys::PK).cloned())
             })
-            .collect::<DeskResult<Vec<Ticket>>>()?;
+            .collect();
+        let items = self.tickets_in_order(pks).await?;
         Ok(Page { items, next_cursor })
     }
 
@@ -376,12 +375,14 @@ impl DynamoStore {
                     ..Covered::default()
                 };
                 let f = Filter::build(q, covered);
-                self.fetch(&source, &f, None, usize::MAX)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(from_item)
-                    .collect::<DeskResult<_>>()?
+                let found = self.fetch(&source, &f, None, usize::MAX).await?.items;
+                self.tickets_at(
+                    found
+                        .iter()
+                        .filter_map(|i| i.get(keys::PK).cloned())
+                        .collect(),
+                )
+                .await?
             }
             Gather::Tag(t) => {
                 let pk = keys::tag_pk(t);
@@ -450,9 +451,28 @@ impl DynamoStore {
         .await
     }
 
+    /// The tickets of these partition keys, in this order (a ticket deleted
+    /// meanwhile is left out).
+    pub(crate) async fn tickets_in_order(
+        &self,
+        pks: Vec<AttributeValue>,
+    ) -> DeskResult<Vec<Ticket>> {
+        let order: Vec<String> = pks.iter().filter_map(|v| v.as_s().ok().cloned()).collect();
+        let mut by_pk: HashMap<String, Ticket> = self
+            .tickets_at(pks)
+            .await?
+            .into_iter()
+            .map(|t| (keys::ticket_pk(t.number), t))
+            .collect();
+        Ok(order.iter().filter_map(|pk| by_pk.remove(pk)).collect())
+    }
+
     /// The tickets of these partition keys (`TICKET#<n>`), in no particular order:
     /// BatchGetItem, 100 keys per call, in parallel.
     pub(crate) async fn tickets_at(&self, pks: Vec<AttributeValue>) -> DeskResult<Vec<Ticket>> {
+        if pks.is_empty() {
+            return Ok(vec![]);
+        }
         let keys: Vec<Item> = pks
             .into_iter()
             .map(|ticket_pk| {

@@ -20,6 +20,9 @@ pub struct IndexSpec {
     pub name: String,
     pub hash: String,
     pub range: Option<String>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE` (with `non_key`).
+    pub projection: String,
+    pub non_key: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +87,8 @@ pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
                 .set_key_schema(Some(key_schema(&i.hash, i.range.as_deref())?))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(ProjectionType::from(i.projection.as_str()))
+                        .set_non_key_attributes((!i.non_key.is_empty()).then(|| i.non_key.clone()))
                         .build(),
                 )
                 .build()

@@ -2,30 +2,33 @@
 //!
 //! | item        | pk                 | sk               | attributes                   |
 //! |-------------|--------------------|------------------|------------------------------|
-//! | posting     | `W#<stem>`         | ticket `<n:012>` | `parts`: parts holding it    |
+//! | posting     | `W#<stem>`         | ticket `<n:012>` |                              |
+//! | term doc    | `TERMS#<n>`        | `TERMS`          | `c`: parts per stem, `p`: each part's stems (fingerprint), `v` |
 //! | word list   | `WD#<2 chars>`     | `<word>`         | `stem` (for prefix search)   |
 //! | counts      | `COUNTS`           | assignee key     | `s_<status>`, `p_<priority>` |
 //! | counted     | `COUNTED#<n>`      | `COUNTED`        | `bucket`: where it counts    |
 //!
 //! Postings sort by ticket number, which never changes and grows with creation
-//! time, so a word's postings read newest first. Only the indexer (from the
-//! stream) writes these; every write is idempotent, so a redelivered record
-//! changes nothing.
+//! time, so a word's postings read newest first. A posting exists while some
+//! part of the ticket (its fields, a note, a message) holds the stem: the term
+//! document counts them, so a stem the ticket already has costs no write, and
+//! applies a part's change only from the state it was made from, so a
+//! redelivered record changes nothing. Only the indexer (from the stream) and
+//! the rebuild write these.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, PutRequest, ReturnValue, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, PutRequest, TransactWriteItem, Update, WriteRequest,
 };
 use desk_domain::listing::{Order, Page, TicketQuery};
 use desk_domain::stream::counts::{BucketCounts, CountChange};
 use desk_domain::stream::search::{dictionary_shard, query_groups, PostingChange, TermGroup};
 use desk_domain::stream::IndexStore;
 use desk_domain::{DeskError, DeskResult, Priority, Status, Ticket, TicketNumber};
-use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::{StreamExt, TryStreamExt};
 
 use crate::cursor::{self, Position};
 use crate::item::{s, Item};
@@ -36,7 +39,10 @@ pub const POSTING_PREFIX: &str = "W#";
 pub const WORD_LIST_PREFIX: &str = "WD#";
 pub const COUNTS_PK: &str = "COUNTS";
 pub const COUNTED_PREFIX: &str = "COUNTED#";
-const PARTS: &str = "parts";
+/// A ticket's term document: how many of its parts hold each stem, and each
+/// part's stems as last applied (their fingerprint).
+pub const TERMS_PREFIX: &str = "TERMS#";
+const TERMS_SK: &str = "TERMS";
 /// A word list entry's stem (whose postings the word finds).
 const STEM: &str = "stem";
 /// Where a ticket counts (`Bucket::key`), on its `COUNTED#<n>` item.
@@ -83,55 +89,16 @@ impl KnownWords {
 #[async_trait]
 impl IndexStore for DynamoStore {
     async fn apply_postings(&self, change: &PostingChange) -> DeskResult<()> {
-        let sk = number_key(change.ticket);
-        let part = AttributeValue::Ss(vec![change.part.clone()]);
-        let mut writes: Vec<BoxFuture<'_, DeskResult<()>>> = Vec::new();
-        for w in &change.add {
-            let (sk, part) = (sk.clone(), part.clone());
-            writes.push(
-                async move {
-                    self.client
-                        .update_item()
-                        .table_name(&self.table)
-                        .set_key(Some(key(posting_pk(w), sk)))
-                        .update_expression("ADD #parts :p")
-                        .expression_attribute_names("#parts", PARTS)
-                        .expression_attribute_values(":p", part)
-                        .send()
-                        .await
-                        .map_err(crate::storage("UpdateItem posting"))?;
-                    Ok(())
-                }
-                .boxed(),
-            );
+        // Only a rebuild running beside the stream can race the term document.
+        for _ in 0..5 {
+            if self.try_apply_postings(change).await? {
+                return Ok(());
+            }
         }
-        // New words for the word list: plain puts, 25 per BatchWriteItem.
-        let entries: Vec<Item> = change
-            .words
-            .iter()
-            .filter(|(w, _)| self.known_words.first_time(w))
-            .map(|(word, stem)| {
-                let mut item = key(
-                    format!("{WORD_LIST_PREFIX}{}", dictionary_shard(word)),
-                    word.clone(),
-                );
-                item.insert(STEM.into(), s(stem.clone()));
-                item
-            })
-            .collect();
-        for chunk in entries.chunks(25) {
-            let chunk = chunk.to_vec();
-            writes.push(async move { self.put_batch(chunk).await }.boxed());
-        }
-        for w in &change.remove {
-            let (sk, part) = (sk.clone(), part.clone());
-            writes.push(async move { self.remove_posting(w, sk, part).await }.boxed());
-        }
-        futures::stream::iter(writes)
-            .buffer_unordered(WRITES_IN_FLIGHT)
-            .try_collect::<Vec<()>>()
-            .await?;
-        Ok(())
+        Err(DeskError::Storage(format!(
+            "the term document of ticket {} kept changing",
+            change.ticket
+        )))
     }
 
     async fn apply_counts(&self, change: &CountChange) -> DeskResult<()> {
@@ -280,18 +247,179 @@ impl Group {
 }
 
 impl DynamoStore {
-    /// Puts up to 25 items, retrying what DynamoDB leaves unprocessed.
-    async fn put_batch(&self, items: Vec<Item>) -> DeskResult<()> {
-        let mut requests: Vec<WriteRequest> = items
-            .into_iter()
-            .map(|item| {
-                PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(|e| DeskError::Storage(e.to_string()))
+    /// One part's change against the ticket's term document: postings are put
+    /// for stems no part held, deleted for stems no part holds any more, then
+    /// the document is written if nobody else wrote it meanwhile. `false`: it was.
+    async fn try_apply_postings(&self, change: &PostingChange) -> DeskResult<bool> {
+        let doc_key = key(
+            format!("{TERMS_PREFIX}{}", change.ticket.get()),
+            TERMS_SK.into(),
+        );
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(doc_key.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(crate::storage("GetItem terms"))?;
+        let doc = out.item.unwrap_or_default();
+        let version: u64 = doc
+            .get("v")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let mut parts: HashMap<String, String> = doc
+            .get("p")
+            .and_then(|v| v.as_m().ok())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone())))
+                    .collect()
             })
-            .collect::<DeskResult<_>>()?;
+            .unwrap_or_default();
+        let mut counts: HashMap<String, i64> = doc
+            .get("c")
+            .and_then(|v| v.as_m().ok())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_n().ok()?.parse().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let at = parts.get(&change.part).cloned().unwrap_or_default();
+        if at != change.before {
+            // Applied already (a redelivery), or superseded by a later state.
+            tracing::debug!(ticket = change.ticket.get(), part = %change.part, "postings already applied");
+            return Ok(true);
+        }
+        let sk = number_key(change.ticket);
+        let mut requests: Vec<WriteRequest> = Vec::new();
+        let request = |put: bool, item: Item| -> DeskResult<WriteRequest> {
+            let b = WriteRequest::builder();
+            Ok(if put {
+                b.put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(|e| DeskError::Storage(e.to_string()))?,
+                )
+                .build()
+            } else {
+                b.delete_request(
+                    DeleteRequest::builder()
+                        .set_key(Some(item))
+                        .build()
+                        .map_err(|e| DeskError::Storage(e.to_string()))?,
+                )
+                .build()
+            })
+        };
+        for stem in &change.add {
+            let n = counts.entry(stem.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                requests.push(request(true, key(posting_pk(stem), sk.clone()))?);
+            }
+        }
+        for stem in &change.remove {
+            if let Some(n) = counts.get_mut(stem) {
+                *n -= 1;
+                if *n <= 0 {
+                    counts.remove(stem);
+                    requests.push(request(false, key(posting_pk(stem), sk.clone()))?);
+                }
+            }
+        }
+        // New words for the word list.
+        for (word, stem) in change
+            .words
+            .iter()
+            .filter(|(w, _)| self.known_words.first_time(w))
+        {
+            let mut item = key(
+                format!("{WORD_LIST_PREFIX}{}", dictionary_shard(word)),
+                word.clone(),
+            );
+            item.insert(STEM.into(), s(stem.clone()));
+            requests.push(request(true, item)?);
+        }
+        let batches: Vec<Vec<WriteRequest>> = requests.chunks(25).map(<[_]>::to_vec).collect();
+        futures::stream::iter(batches.into_iter().map(|b| self.write_batch(b)))
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .try_collect::<Vec<()>>()
+            .await?;
+
+        // The document last: once it says applied, the postings are there.
+        if change.after.is_empty() {
+            parts.remove(&change.part);
+        } else {
+            parts.insert(change.part.clone(), change.after.clone());
+        }
+        let condition = if version == 0 {
+            "attribute_not_exists(pk)"
+        } else {
+            "v = :v"
+        };
+        let written = if parts.is_empty() && counts.is_empty() {
+            let mut req = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(doc_key))
+                .condition_expression(condition);
+            if version > 0 {
+                req = req.expression_attribute_values(":v", AttributeValue::N(version.to_string()));
+            }
+            req.send().await.map(|_| ()).map_err(|e| {
+                let raced = e
+                    .as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception());
+                (!raced).then(|| crate::storage("DeleteItem terms")(e))
+            })
+        } else {
+            let mut item = doc_key;
+            item.insert("v".into(), AttributeValue::N((version + 1).to_string()));
+            item.insert(
+                "c".into(),
+                AttributeValue::M(
+                    counts
+                        .into_iter()
+                        .map(|(k, n)| (k, AttributeValue::N(n.to_string())))
+                        .collect(),
+                ),
+            );
+            item.insert(
+                "p".into(),
+                AttributeValue::M(parts.into_iter().map(|(k, v)| (k, s(v))).collect()),
+            );
+            let mut req = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition);
+            if version > 0 {
+                req = req.expression_attribute_values(":v", AttributeValue::N(version.to_string()));
+            }
+            req.send().await.map(|_| ()).map_err(|e| {
+                let raced = e
+                    .as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception());
+                (!raced).then(|| crate::storage("PutItem terms")(e))
+            })
+        };
+        match written {
+            Ok(()) => Ok(true),
+            // Someone else wrote the document meanwhile: read it again.
+            Err(None) => Ok(false),
+            Err(Some(e)) => Err(e),
+        }
+    }
+
+    /// Writes up to 25 puts and deletes, retrying what DynamoDB leaves unprocessed.
+    async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> DeskResult<()> {
         for attempt in 0..10u32 {
             let out = self
                 .client
@@ -299,7 +427,7 @@ impl DynamoStore {
                 .request_items(&self.table, requests)
                 .send()
                 .await
-                .map_err(crate::storage("BatchWriteItem words"))?;
+                .map_err(crate::storage("BatchWriteItem index"))?;
             requests = out
                 .unprocessed_items
                 .and_then(|mut m| m.remove(&self.table))
@@ -312,43 +440,6 @@ impl DynamoStore {
         Err(DeskError::Storage(
             "BatchWriteItem: items left unprocessed".into(),
         ))
-    }
-
-    async fn remove_posting(&self, term: &str, sk: String, part: AttributeValue) -> DeskResult<()> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(posting_pk(term), sk.clone())))
-            .update_expression("DELETE #parts :p")
-            .expression_attribute_names("#parts", PARTS)
-            .expression_attribute_values(":p", part)
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(crate::storage("UpdateItem posting"))?;
-        let empty = out.attributes().is_none_or(|a| !a.contains_key(PARTS));
-        if empty {
-            // No part holds the word any more: the posting goes (unless one came back meanwhile).
-            let gone = self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key(posting_pk(term), sk)))
-                .condition_expression("attribute_not_exists(#parts)")
-                .expression_attribute_names("#parts", PARTS)
-                .send()
-                .await;
-            if let Err(e) = gone {
-                let conditional = e
-                    .as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception());
-                if !conditional {
-                    return Err(crate::storage("DeleteItem posting")(e));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Every assignee key's counts: one Query (the keys are the desk's users and groups).

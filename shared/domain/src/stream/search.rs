@@ -94,6 +94,26 @@ pub struct PostingChange {
     pub remove: Vec<String>,
     /// The part's words and their stems now (for the word list).
     pub words: Vec<(String, String)>,
+    /// Fingerprints of the part's stems before and after ([`fingerprint`]): the
+    /// store applies the change only where the part stands at `before`, so a
+    /// redelivered change finds it at `after` and does nothing.
+    pub before: String,
+    pub after: String,
+}
+
+/// A stable fingerprint of a set of stems (FNV-1a, 64 bits; empty set: "").
+pub fn fingerprint(stems: &BTreeSet<String>) -> String {
+    if stems.is_empty() {
+        return String::new();
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for s in stems {
+        for b in s.bytes().chain(std::iter::once(b'\n')) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 impl PostingChange {
@@ -102,12 +122,14 @@ impl PostingChange {
         let new_terms: BTreeSet<String> = new.values().cloned().collect();
         let add: Vec<String> = new_terms.difference(&old).cloned().collect();
         let remove: Vec<String> = old.difference(&new_terms).cloned().collect();
-        (!add.is_empty() || !remove.is_empty()).then_some(Self {
+        (!add.is_empty() || !remove.is_empty()).then(|| Self {
             ticket,
             part,
             add,
             remove,
             words: new.into_iter().collect(),
+            before: fingerprint(&old),
+            after: fingerprint(&new_terms),
         })
     }
 }
@@ -305,6 +327,11 @@ mod tests {
             new: Some(note.clone()),
         };
         assert_eq!(same.posting_change(), None);
+        assert_ne!(edited.before, edited.after);
+        assert_eq!(
+            added.after, edited.before,
+            "the part's stems, as the first change left them"
+        );
         let deleted = Record::Note {
             old: Some(note),
             new: None,
@@ -312,6 +339,7 @@ mod tests {
         .posting_change()
         .unwrap();
         assert_eq!(deleted.remove, ["fix", "printer"]);
+        assert_eq!(deleted.after, "", "nothing left");
     }
 
     #[test]
