@@ -211,10 +211,9 @@ impl Intercept for WriteMeter {
             out.downcast_ref::<op::transact_write_items::TransactWriteItemsOutput>()
         {
             Some(sum(o.consumed_capacity(), true))
-        } else if let Some(o) = out.downcast_ref::<op::batch_write_item::BatchWriteItemOutput>() {
-            Some(sum(o.consumed_capacity(), false))
         } else {
-            None
+            out.downcast_ref::<op::batch_write_item::BatchWriteItemOutput>()
+                .map(|o| sum(o.consumed_capacity(), false))
         };
         if let (Some(u), Ok(mut total)) = (units, self.units.lock()) {
             *total += u;
