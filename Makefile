@@ -15,7 +15,7 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	TABLE_NAME=$(TABLE_NAME)
 DESK_LOCAL := target/debug/desk-local
 
-.PHONY: help tools console package dev down token mail replay test lint fuzz bench-list bench-expire bench-big-mail bench-console sizes
+.PHONY: help tools console package dev down token mail replay test lint fuzz bench-list bench-expire bench-big-mail bench-write-cost bench-console sizes
 
 help:
 	@echo "make dev                 start the local stack, serve the API and the web console on http://127.0.0.1:$(API_PORT) with demo data"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-list          list-page latency at 1,000 vs 100,000 tickets (DynamoDB Local)"
 	@echo "make bench-expire        one expiry run over 100,000 live cases of which 100 are due"
 	@echo "make bench-big-mail      a 25 MB email through the ingest handler: time and peak memory vs template.yaml"
+	@echo "make bench-write-cost    WCU per email ticket, reply and edit (request path and indexer), index lag, cost per 1,000"
 	@echo "make bench-console       the console: gzipped JS of the first view, p50 of 20 loads to the first rows painted"
 	@echo "make sizes               per function vs a bare lambda_runtime function: init (median of 15), ratio, warm invocation, x86_64/arm64 sizes"
 
@@ -90,6 +91,9 @@ bench-expire: tools
 
 bench-big-mail: tools
 	@infra/scripts/bench.sh bench-big-mail
+
+bench-write-cost: tools
+	@infra/scripts/bench.sh bench-write-cost
 
 bench-console: tools
 	@infra/scripts/bench-console.sh

@@ -37,6 +37,7 @@ async fn permission_matrix_for_read_list_search_edit_note() {
         tickets.push((label, n));
     }
 
+    s.drain_stream().await;
     for role_user in ["admin", "alice"] {
         let listed = numbers(&s.get("/tickets?limit=100", role_user).await);
         let searched_resp = s.get("/tickets?q=zebra&limit=100", role_user).await;
@@ -125,6 +126,7 @@ async fn agents_cannot_filter_their_way_into_other_tickets() {
             json!({"assignee": {"type": "group", "id": "billing"}}),
         ))
         .await;
+    s.drain_stream().await;
     for q in [
         "assignee=group:billing",
         "assignee=user:bob",

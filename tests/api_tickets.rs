@@ -284,6 +284,7 @@ async fn list_filters_search_and_sorts() {
     assert_eq!(list(&s, "tag=VIP", "admin").await, [d, b]);
     assert_eq!(list(&s, "tag=vip&tag=billing", "admin").await, [b]);
     assert_eq!(list(&s, "customer=DAN@example.org", "admin").await, [b]);
+    s.drain_stream().await;
     assert_eq!(list(&s, "q=printer", "admin").await, [a]);
     assert_eq!(list(&s, "q=CHARLIE+vpn", "admin").await, [c]);
     assert_eq!(

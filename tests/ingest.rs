@@ -101,6 +101,7 @@ async fn the_same_delivery_three_times_concurrently_makes_one_ticket_and_one_mes
         i.ingest(&delivery("same-delivery"), &raw).await.unwrap(),
         Outcome::Duplicate
     );
+    s.drain_stream().await;
     let list = s.get("/tickets?q=printer", "admin").await;
     assert_eq!(list.body["count"], 1);
     let n = TicketNumber::new(list.body["items"][0]["number"].as_u64().unwrap()).unwrap();

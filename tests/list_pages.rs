@@ -135,6 +135,7 @@ async fn every_role_sort_and_filter_pages_completely_in_order() {
         })
         .collect();
     s.store.import_tickets(&all).await.unwrap();
+    s.drain_stream().await;
     let sorts = [
         "sort=updated",
         "sort=created&order=asc",
@@ -211,6 +212,7 @@ async fn selective_pages_are_whole_on_the_first_page() {
         all.push(ticket(i, billing(), &[], "quokka"));
     }
     s.store.import_tickets(&all).await.unwrap();
+    s.drain_stream().await;
     s.store
         .set_ticket_counter(TicketNumber::FIRST + all.len() as u64)
         .await
@@ -240,7 +242,7 @@ async fn selective_pages_are_whole_on_the_first_page() {
     expected.extend([TicketNumber::FIRST + 1_205, TicketNumber::FIRST + 1_207]);
     assert_eq!(n, expected);
     assert_eq!(cursor, None);
-    assert_eq!(calls, ["Query", "Query", "Query"]);
+    assert_eq!(calls, ["Query", "Query", "Query", "BatchGetItem"]);
     for sort in [
         "created", "priority", "status", "name", "customer", "assignee",
     ] {
@@ -314,6 +316,7 @@ async fn search_folds_case_and_diacritics_stems_and_completes_the_last_word() {
             json!({"assignee": {"type": "group", "id": "billing"}}),
         ))
         .await;
+    s.drain_stream().await;
     let found = |q: &'static str, user: &'static str| {
         let s = &s;
         async move {

@@ -49,3 +49,25 @@ test("an agent sees no admin settings; an administrator does", async () => {
   await signIn(admin.page, "admin");
   await admin.page.getByRole("link", { name: "Admin settings" }).waitFor();
 });
+
+test("the quick filters count only what the caller may see, as the list shows it", async () => {
+  const countOf = async (page, name) => {
+    const button = page.locator(".quick button", { hasText: new RegExp(`^${name}\\b`) }).first();
+    await button.locator(".count").waitFor();
+    return Number(await button.locator(".count").innerText());
+  };
+  const admin = await newPage(browser);
+  await signIn(admin.page, "admin");
+  const bob = await newPage(browser);
+  await signIn(bob.page, "bob");
+  for (const [page, who] of [[admin.page, "admin"], [bob.page, "bob"]]) {
+    const open = await countOf(page, "open");
+    await page.locator(".quick button", { hasText: /^open\b/ }).first().click();
+    await page.waitForURL(/status=open/);
+    assert.equal((await listRows(page)).length, open, `${who}: the open count is the open list`);
+  }
+  for (const name of ["open", "processing", "waiting", "closed", "low", "medium", "high", "urgent"]) {
+    const [all, his] = [await countOf(admin.page, name), await countOf(bob.page, name)];
+    assert.ok(his <= all, `${name}: bob ${his}, admin ${all}`);
+  }
+});

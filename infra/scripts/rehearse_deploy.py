@@ -266,6 +266,24 @@ def main():
                 if match:
                     check("ReportBatchItemFailures" in match[0].get("FunctionResponseTypes", []),
                           f"{name} reports partial batch failures")
+            elif ev["Type"] == "DynamoDB":
+                table = props["Stream"]["Fn::GetAtt"][0]
+                ddb = client("dynamodb", args.moto)
+                stream_arn = ddb.describe_table(TableName=physical[table])["Table"].get("LatestStreamArn")
+                mappings = lam.list_event_source_mappings(FunctionName=physical[name])["EventSourceMappings"]
+                match = [m for m in mappings if m["EventSourceArn"] == stream_arn]
+                check(bool(stream_arn) and len(match) == 1 and match[0]["FunctionArn"] == fn_arn[name],
+                      f"{name} is fed by {table}'s stream")
+                # What moto does not keep of a mapping is read from the transformed template.
+                esm = cfn_template["Resources"].get(f"{name}{ev_name}", {}).get("Properties", {})
+                on_failure = esm.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                check(esm.get("BisectBatchOnFunctionError") is True
+                      and "ReportBatchItemFailures" in esm.get("FunctionResponseTypes", [])
+                      and isinstance(on_failure, dict) and "Fn::GetAtt" in on_failure
+                      and on_failure["Fn::GetAtt"][0] in physical
+                      and bool(esm.get("FilterCriteria", {}).get("Filters")),
+                      f"{name}'s stream mapping bisects, reports partial failures, filters, and sets "
+                      f"failures aside in {on_failure and on_failure.get('Fn::GetAtt', ['?'])[0]}")
             elif ev["Type"] == "ScheduleV2":
                 logical = f"{name}{ev_name}"
                 schedule = cfn_template["Resources"].get(logical, {})

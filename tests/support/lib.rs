@@ -100,6 +100,10 @@ pub struct Stack {
     pub store: DynamoStore,
     pub desk: Desk,
     pub addr: SocketAddr,
+    /// The indexer function's handler and the table's stream, played as the
+    /// event source mapping plays it (`drain_stream`).
+    pub indexer: std::sync::Arc<desk_jobs::indexer::Indexer>,
+    pub stream: tokio::sync::Mutex<desk_local::stream::StreamSource>,
 }
 
 /// An HTTP reply: status, headers, JSON body (`Null` when empty).
@@ -139,6 +143,9 @@ impl Stack {
         wired.inbound.ingest.desk.clock = clock.clone();
         wired.expiry.clock = clock.clone();
         let desk = wired.desk;
+        let stream = desk_local::stream::StreamSource::open(&aws, &dynamo_endpoint(), &table)
+            .await
+            .expect("the table's stream in DynamoDB Local");
         let app = App {
             desk: desk.clone(),
             auth: Authenticator::Dev(issuer.clone()),
@@ -161,6 +168,8 @@ impl Stack {
             store,
             desk,
             addr,
+            indexer: wired.indexer,
+            stream: tokio::sync::Mutex::new(stream),
         };
         stack.seed_directory().await;
         stack.counter.take();
@@ -183,6 +192,22 @@ impl Stack {
             .expect("user json");
             self.desk.create_user(&admin, input).await.expect("user");
         }
+    }
+
+    /// Plays the table's stream to its end through the indexer: what was written
+    /// so far is then searchable, counted and announced. Returns the records applied.
+    pub async fn drain_stream(&self) -> usize {
+        let mut stream = self.stream.lock().await;
+        let n = stream
+            .drain(&self.indexer)
+            .await
+            .expect("reading the table's stream");
+        assert!(
+            stream.set_aside.is_empty(),
+            "stream records the indexer could not apply: {:?}",
+            stream.set_aside
+        );
+        n
     }
 
     pub fn token(&self, user: &str) -> String {

@@ -49,6 +49,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quick-filter counts
+         * @description How many tickets the caller may see, per status and per priority (every status and
+         *     priority listed, zeros included). Kept from the table's stream, never by a Scan: exact
+         *     once the stream is drained, about a second behind a write.
+         */
+        get: operations["ticketCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{id}": {
         parameters: {
             query?: never;
@@ -946,6 +968,22 @@ export interface components {
          *     distinct tags remain (else `400`).
          */
         Tags: components["schemas"]["TagInput"][];
+        TicketCounts: {
+            /** @description Every ticket the caller may see. */
+            total: number;
+            status: {
+                open: number;
+                processing: number;
+                waiting: number;
+                closed: number;
+            };
+            priority: {
+                low: number;
+                medium: number;
+                high: number;
+                urgent: number;
+            };
+        };
         Ticket: {
             number: components["schemas"]["TicketNumber"];
             name: string;
@@ -2453,9 +2491,13 @@ export interface operations {
                 /**
                  * @description Search words (at most 200 characters, at most 10 distinct words, else `400`): every word
                  *     must occur in the ticket's number (`1001`), name, description, customer name, email or
-                 *     phone, or tags, as a whole word or with the same (English) stem; the last word may also
-                 *     begin a word (search as you type). Case and diacritics are ignored (`creme` finds
-                 *     `Crème`); words are cut at Unicode word boundaries.
+                 *     phone, tags, notes, or the text of any email in or out (quoted history and signatures
+                 *     left out), as a whole word or with the same (English) stem; the last word of two
+                 *     characters or more may also begin a word (search as you type). Case and diacritics are
+                 *     ignored (`creme` finds `Crème`); words are cut at Unicode word boundaries. Results come
+                 *     from the full-text index the table's stream keeps (searchable within about a second
+                 *     of a write), newest first with `sort=created`; sorted by any other key, a search
+                 *     matching more than 1,000 tickets is refused (`400`, field `q`).
                  */
                 q?: string;
                 /** @description Sort key (default `updated`). */
@@ -2536,6 +2578,38 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ticketCounts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketCounts"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

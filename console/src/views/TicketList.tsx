@@ -77,7 +77,21 @@ const COLUMNS: [Sort | null, string][] = [
   [null, "Description"],
 ];
 
+type Counts = Schemas["TicketCounts"];
+
+/** The quick filters' counts of what the caller may see, live (the desk keeps them from its stream). */
+function useCounts(): Counts | null {
+  const [counts, setCounts] = useState<Counts | null>(null);
+  usePoll(async () => setCounts(await call(api.GET("/tickets/counts"))), 15_000, []);
+  return counts;
+}
+
+function Count({ n }: { n: number | undefined }) {
+  return n === undefined ? null : <span class="count">{n}</span>;
+}
+
 export function Filters({ q, go, compact = false }: { q: ListQuery; go: (q: ListQuery) => void; compact?: boolean }) {
+  const counts = useCounts();
   const [text, setText] = useState(q.q ?? "");
   useEffect(() => setText(q.q ?? ""), [q.q]);
   return (
@@ -98,14 +112,14 @@ export function Filters({ q, go, compact = false }: { q: ListQuery; go: (q: List
       <div class="quick" role="group" aria-label="Status">
         {STATUSES.map((s) => (
           <button key={s} type="button" aria-pressed={q.status.includes(s)} onClick={() => go({ ...q, status: toggleIn(q.status, s) })}>
-            {s}
+            {s} <Count n={counts?.status[s]} />
           </button>
         ))}
       </div>
       <div class="quick" role="group" aria-label="Priority">
         {PRIORITIES.map((p) => (
           <button key={p} type="button" aria-pressed={q.priority.includes(p)} onClick={() => go({ ...q, priority: toggleIn(q.priority, p) })}>
-            {p}
+            {p} <Count n={counts?.priority[p]} />
           </button>
         ))}
       </div>

@@ -5,8 +5,10 @@
 pub mod dev_oidc;
 pub mod dev_oidc_http;
 pub mod provision;
+pub mod reindex;
 pub mod seed;
 pub mod server;
+pub mod stream;
 pub mod template;
 pub mod workers;
 
@@ -114,6 +116,7 @@ pub struct LocalConfig {
     pub mailer: mailer::Config,
     pub expire: expire::Config,
     pub poller: poller::Config,
+    pub indexer: indexer::Config,
 }
 
 pub fn local_config(
@@ -128,6 +131,7 @@ pub fn local_config(
         mailer: mailer::Config::from_env(&env).map_err(e)?,
         expire: expire::Config::from_env(&env).map_err(e)?,
         poller: poller::Config::from_env(&env).map_err(e)?,
+        indexer: indexer::Config::from_env(&env).map_err(e)?,
     })
 }
 
@@ -141,6 +145,8 @@ pub struct Functions {
     pub mailer: desk_jobs::mailer::Mailer,
     /// The expiry function's desk (cases and events only).
     pub expiry: desk_domain::Desk,
+    /// The indexer function's handler (the table's stream).
+    pub indexer: std::sync::Arc<desk_jobs::indexer::Indexer>,
     pub store: desk_dynamo::DynamoStore,
 }
 
@@ -154,6 +160,7 @@ pub fn compose(
         inbound: ingest::compose(&config.ingest, store.clone(), aws),
         mailer: mailer::compose(&config.mailer, store.clone(), aws),
         expiry: expire::compose(&config.expire, store.clone(), aws),
+        indexer: std::sync::Arc::new(indexer::compose(&config.indexer, store.clone(), aws)),
         store,
     }
 }
@@ -188,7 +195,9 @@ pub fn mail_with_attachment(size: usize) -> (Vec<u8>, Vec<u8>) {
 
 /// The functions `template.yaml` deploys, by binary name
 /// (`Metadata.BuildProperties.Binary`).
-pub const FUNCTIONS: &[&str] = &["api", "ingest", "mailer", "expire", "poller", "console"];
+pub const FUNCTIONS: &[&str] = &[
+    "api", "ingest", "mailer", "expire", "poller", "indexer", "console",
+];
 
 /// Variables a function may carry without reading them through its configuration:
 /// the log filter's.
@@ -211,6 +220,7 @@ pub fn read_function_env(
         "mailer" => drop(mailer::Config::from_env(env).map_err(e)?),
         "expire" => drop(expire::Config::from_env(env).map_err(e)?),
         "poller" => drop(poller::Config::from_env(env).map_err(e)?),
+        "indexer" => drop(indexer::Config::from_env(env).map_err(e)?),
         "console" => {
             // The console starts without them (and says so), but cannot sign anyone in.
             env.required("OIDC_ISSUER").map_err(e)?;

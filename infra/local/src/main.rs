@@ -7,15 +7,19 @@
 //!   desk-local token USER [--ttl SECS] print a development bearer token
 //!   desk-local mail FILE.eml|FOLDER    deliver mail as SES would (raw to S3 + S3 event to SQS)
 //!   desk-local replay                  move dead-lettered inbound mail and outbox mail back
+//!   desk-local reindex [--fresh] [--resume] [--ticket N]
+//!                                      (re)build the search index and counts from the table
 //!   desk-local env FUNCTION            the local environment of a function (KEY=VALUE)
 //!   desk-local env-check FUNCTION      check a deployed function's environment (JSON on stdin)
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
 //!   desk-local bench-big-mail [--mb N]  a 25 MB email through the ingest handler
+//!   desk-local bench-write-cost [--tickets N]  WCU per email ticket, reply, edit; cost per 1,000
 //!   desk-local bench-expire ...        expiry-run cost with many live cases (see README)
 
 mod bench;
 mod bench_big_mail;
 mod bench_expire;
+mod bench_write_cost;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -30,6 +34,11 @@ fn table() -> String {
 
 fn desk_address() -> String {
     std::env::var("DESK_ADDRESS").unwrap_or_else(|_| "support@desk.example".into())
+}
+
+/// DynamoDB Local's address (`AWS_ENDPOINT_URL_DYNAMODB`, as the store reads it).
+fn dynamo_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| "http://127.0.0.1:8000".into())
 }
 
 /// The table's client, from the same SDK configuration as every other client.
@@ -82,6 +91,10 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let _outbox = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.outbox_url.clone(), wired.mailer);
             let _inbound = desk_local::workers::spawn_queue(aws_sdk_sqs::Client::new(&aws), resources.inbound_url.clone(), wired.inbound);
             let _expiry = desk_local::workers::spawn_expiry(wired.expiry, std::time::Duration::from_secs(expire_every));
+            // The table's stream, as the indexer's event source mapping reads it.
+            let stream_every: u64 = std::env::var("STREAM_POLL_MILLISECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(250);
+            let source = desk_local::stream::StreamSource::open(&aws, &dynamo_endpoint(), &table()).await?;
+            let _indexer = desk_local::stream::spawn(source, wired.indexer.clone(), std::time::Duration::from_millis(stream_every));
             // The IMAP poller (every IMAP_POLL_EVERY_SECONDS, 60 by default, 0 = off) gets its
             // own ingest: the inbound queue worker owns the first.
             let poll_every: u64 = std::env::var("IMAP_POLL_EVERY_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
@@ -95,8 +108,28 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let (addr, task) = desk_local::server::spawn(app, SocketAddr::from(([127, 0, 0, 1], port)))
                 .await
                 .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;
-            tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer, expiry and IMAP poller running");
+            tracing::info!(%addr, outbox = %resources.outbox_url, bus = %resources.bus, events = %resources.events_url, "API listening; mailer, expiry, IMAP poller and indexer running");
             task.await.map_err(|e| e.to_string())
+        }
+        "reindex" => {
+            let aws = aws_config::load_from_env().await;
+            let config = local_config(&table(), None)?;
+            let store = store(&aws);
+            let indexer = indexer::compose(&config.indexer, store.clone(), &aws);
+            if let Some(n) = flag(&args, "--ticket") {
+                let n: u64 = n.parse().map_err(|_| "bad --ticket")?;
+                let items = desk_local::reindex::ticket(&store, &indexer, n).await?;
+                tracing::info!(ticket = n, items, "ticket reindexed");
+                return Ok(());
+            }
+            let options = desk_local::reindex::Options {
+                fresh: args.iter().any(|a| a == "--fresh"),
+                resume: args.iter().any(|a| a == "--resume"),
+                ..Default::default()
+            };
+            let progress = desk_local::reindex::run(&store, &indexer, &options).await?;
+            tracing::info!(items = progress.items, pages = progress.pages, "index and counts rebuilt");
+            Ok(())
         }
         "token" => {
             let user = args.get(1).filter(|u| !u.starts_with("--")).ok_or("usage: desk-local token USER [--ttl SECS]")?;
@@ -171,6 +204,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         }
         "bench-list" => bench::run(&args[1..]).await,
         "bench-expire" => bench_expire::run(&args[1..]).await,
+        "bench-write-cost" => bench_write_cost::run(&args[1..]).await,
         "bench-big-mail" => bench_big_mail::run(&args[1..]).await,
         _ => Err("usage: desk-local create-table | seed | bootstrap-admin ID | serve [--port N] | token USER [--ttl S] | bench-list".into()),
     }

@@ -76,14 +76,35 @@ pub fn table_spec(path: &Path, logical_id: &str) -> Result<TableSpec, TemplateEr
         for i in list {
             let name = text(&i["IndexName"], "IndexName")?;
             let (hash, range) = key_schema(&i["KeySchema"], &name)?;
-            indexes.push(IndexSpec { name, hash, range });
+            let projection = i["Projection"]["ProjectionType"]
+                .as_str()
+                .unwrap_or("ALL")
+                .to_string();
+            let non_key = i["Projection"]["NonKeyAttributes"]
+                .as_sequence()
+                .map(|attrs| {
+                    attrs
+                        .iter()
+                        .filter_map(|a| a.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            indexes.push(IndexSpec {
+                name,
+                hash,
+                range,
+                projection,
+                non_key,
+            });
         }
     }
+    let stream = &props["StreamSpecification"]["StreamViewType"];
     Ok(TableSpec {
         attributes,
         hash,
         range,
         indexes,
+        stream: stream.as_str().map(str::to_string),
     })
 }
 

@@ -42,6 +42,7 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
     Some(match segments {
         ["me"] => "GET",
         ["tickets"] => "GET, POST",
+        ["tickets", "counts"] => "GET",
         ["tickets", _] => "GET, PATCH",
         ["tickets", _, "activity"] => "GET",
         ["tickets", _, "notes"] => "GET, POST",
@@ -137,6 +138,10 @@ async fn route(
                 http::header::LOCATION,
                 format!("/tickets/{}", ticket.number),
             ))
+        }
+        ("GET", ["tickets", "counts"]) => {
+            no_query(req)?;
+            Reply::ok(&desk.ticket_counts(caller).await?)
         }
         ("GET", ["tickets", id]) => {
             no_query(req)?;

@@ -20,6 +20,7 @@ pub mod rules;
 pub mod rules_admin;
 pub mod service;
 pub mod session;
+pub mod stream;
 pub mod ticket;
 pub mod types;
 pub mod words;

@@ -264,8 +264,13 @@ pub struct TicketQuery {
 impl TicketQuery {
     /// Whether `ticket` belongs in the result; storage filters the same way, this is the proof.
     pub fn matches(&self, ticket: &Ticket) -> bool {
+        self.matches_filters(ticket) && crate::words::matches(&ticket.search_text(), &self.terms)
+    }
+
+    /// Whether `ticket` passes everything but the search words (which the
+    /// full-text index answers, over notes and mail too).
+    pub fn matches_filters(&self, ticket: &Ticket) -> bool {
         let key = Assignee::key_of(&ticket.assignee);
-        let text = ticket.search_text();
         self.scope.allows_key(&key)
             && (self.status.is_empty() || self.status.contains(&ticket.status))
             && (self.priority.is_empty() || self.priority.contains(&ticket.priority))
@@ -275,7 +280,6 @@ impl TicketQuery {
                 .customer
                 .as_ref()
                 .is_none_or(|c| *c == ticket.customer.email.key())
-            && crate::words::matches(&text, &self.terms)
     }
 
     /// Whether any filter beyond the index's own key is in force.
@@ -294,11 +298,17 @@ impl Ticket {
     /// The searchable words (`words::searchable`) of what `q` searches: number,
     /// name, description, customer, tags.
     pub fn search_text(&self) -> String {
+        crate::words::searchable(&self.search_source())
+    }
+
+    /// The text of what `q` searches on the ticket itself (a description from mail
+    /// without its quoted history and signature, as for messages).
+    pub fn search_source(&self) -> String {
         let mut s = format!(
             "#{} {}\n{}\n{} {} {}",
             self.number,
             self.name,
-            self.description,
+            crate::stream::search::fresh_text(&self.description),
             self.customer.name,
             self.customer.email,
             self.customer.phone
@@ -307,7 +317,7 @@ impl Ticket {
             s.push(' ');
             s.push_str(t.as_str());
         }
-        crate::words::searchable(&s)
+        s
     }
 }
 

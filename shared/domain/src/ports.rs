@@ -57,6 +57,8 @@ pub trait TicketStore: Send + Sync {
     async fn list_tickets(&self, query: &TicketQuery) -> DeskResult<Page<Ticket>>;
     /// Appends an entry to a ticket's log (events that change no ticket field). 1 round trip.
     async fn append_activity(&self, entry: &ActivityEntry) -> DeskResult<()>;
+    /// Every assignee key's quick-filter counts, as the stream keeps them. 1 Query.
+    async fn ticket_counts(&self) -> DeskResult<Vec<crate::stream::counts::BucketCounts>>;
 }
 
 #[async_trait]

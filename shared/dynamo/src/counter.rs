@@ -110,3 +110,115 @@ impl Intercept for CallCounter {
         Ok(())
     }
 }
+
+/// Measures write capacity: asks DynamoDB for every write's consumed capacity,
+/// the indexes included (`ReturnConsumedCapacity: INDEXES`, which DynamoDB
+/// Local computes as DynamoDB does), and sums it. For benchmarks: it rewrites
+/// each write request's body.
+#[derive(Debug, Clone, Default)]
+pub struct WriteMeter {
+    units: Arc<Mutex<f64>>,
+}
+
+/// What a write costs: DynamoDB Local's total, and what DynamoDB bills — the
+/// same, except that index updates of a transaction are billed once where DynamoDB
+/// Local doubles them with the table's.
+fn billed(c: &aws_sdk_dynamodb::types::ConsumedCapacity, transaction: bool) -> f64 {
+    let total = c.capacity_units().unwrap_or_default();
+    if !transaction {
+        return total;
+    }
+    let indexes: f64 = c
+        .global_secondary_indexes()
+        .map(|m| m.values().filter_map(|i| i.capacity_units()).sum())
+        .unwrap_or_default();
+    total - indexes / 2.0
+}
+
+const WRITES: [&str; 5] = [
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "TransactWriteItems",
+    "BatchWriteItem",
+];
+
+impl WriteMeter {
+    /// Write request units billed since the last call (table and indexes).
+    pub fn take(&self) -> f64 {
+        self.units
+            .lock()
+            .map(|mut u| std::mem::take(&mut *u))
+            .unwrap_or_default()
+    }
+}
+
+impl Intercept for WriteMeter {
+    fn name(&self) -> &'static str {
+        "WriteMeter"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut<
+            '_,
+        >,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default()
+            .to_string();
+        if !WRITES.iter().any(|w| target.ends_with(&format!(".{w}"))) {
+            return Ok(());
+        }
+        let Some(bytes) = request.body().bytes() else {
+            return Ok(());
+        };
+        let mut body: serde_json::Value = serde_json::from_slice(bytes)?;
+        body["ReturnConsumedCapacity"] = serde_json::Value::String("INDEXES".into());
+        let bytes = serde_json::to_vec(&body)?;
+        request
+            .headers_mut()
+            .insert("content-length", bytes.len().to_string());
+        *request.body_mut() = aws_smithy_types::body::SdkBody::from(bytes);
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation as op;
+        let Some(Ok(out)) = context.output_or_error() else {
+            return Ok(());
+        };
+        let sum = |c: &[aws_sdk_dynamodb::types::ConsumedCapacity], tx: bool| {
+            c.iter().map(|c| billed(c, tx)).sum::<f64>()
+        };
+        let units = if let Some(o) = out.downcast_ref::<op::put_item::PutItemOutput>() {
+            o.consumed_capacity().map(|c| billed(c, false))
+        } else if let Some(o) = out.downcast_ref::<op::update_item::UpdateItemOutput>() {
+            o.consumed_capacity().map(|c| billed(c, false))
+        } else if let Some(o) = out.downcast_ref::<op::delete_item::DeleteItemOutput>() {
+            o.consumed_capacity().map(|c| billed(c, false))
+        } else if let Some(o) =
+            out.downcast_ref::<op::transact_write_items::TransactWriteItemsOutput>()
+        {
+            Some(sum(o.consumed_capacity(), true))
+        } else if let Some(o) = out.downcast_ref::<op::batch_write_item::BatchWriteItemOutput>() {
+            Some(sum(o.consumed_capacity(), false))
+        } else {
+            None
+        };
+        if let (Some(u), Ok(mut total)) = (units, self.units.lock()) {
+            *total += u;
+        }
+        Ok(())
+    }
+}

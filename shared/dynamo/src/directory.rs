@@ -82,6 +82,15 @@ impl DynamoStore {
     }
 
     pub(crate) async fn list_partition<T: DeserializeOwned>(&self, pk: &str) -> DeskResult<Vec<T>> {
+        self.partition_items(pk)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    /// Every item of a small partition (the directory, the counts), page after page.
+    pub(crate) async fn partition_items(&self, pk: &str) -> DeskResult<Vec<crate::item::Item>> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -94,10 +103,8 @@ impl DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(storage("Query directory"))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
+                .map_err(storage("Query partition"))?;
+            out.extend(page.items.unwrap_or_default());
             start = page.last_evaluated_key;
             if start.is_none() {
                 return Ok(out);

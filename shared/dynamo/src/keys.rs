@@ -206,6 +206,8 @@ pub enum Plan {
     /// A small set read whole (a customer's tickets, a tag's links), filtered and
     /// sorted in memory: its work grows with the tickets in the set, not the table.
     Gather { source: Gather, forward: bool },
+    /// A search in creation order: the postings of its words (`search.rs`).
+    Search { forward: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +216,8 @@ pub enum Gather {
     Customer(String),
     /// Tag links of this tag, then the tickets.
     Tag(String),
+    /// Every match of a search (sorted by another field than creation).
+    Search,
 }
 
 /// Chooses the partitions: exactly the matching set where an index holds it
@@ -230,6 +234,16 @@ pub fn plan(q: &TicketQuery) -> Plan {
         by_assignee_key: false,
         by_customer_key: false,
     };
+    if !q.terms.is_empty() {
+        // The full-text index answers; filters apply to its matches.
+        return match q.sort {
+            SortKey::Created => Plan::Search { forward },
+            _ => Plan::Gather {
+                source: Gather::Search,
+                forward,
+            },
+        };
+    }
     if let Some(c) = &q.customer {
         if q.sort == SortKey::Updated {
             return Plan::Partitions {

@@ -13,12 +13,15 @@ mod mailboxes;
 mod messages;
 mod rules;
 mod schema;
+pub mod search;
+#[cfg(feature = "stream")]
+pub mod stream;
 mod tickets;
 mod tx;
 
 use aws_sdk_dynamodb::Client;
 
-pub use counter::CallCounter;
+pub use counter::{CallCounter, WriteMeter};
 pub use schema::{create_table, AttributeSpec, IndexSpec, TableSpec};
 
 /// Both stores over one table.
@@ -26,6 +29,7 @@ pub use schema::{create_table, AttributeSpec, IndexSpec, TableSpec};
 pub struct DynamoStore {
     client: Client,
     table: String,
+    known_words: search::KnownWords,
 }
 
 impl DynamoStore {
@@ -33,6 +37,7 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            known_words: search::KnownWords::default(),
         }
     }
 

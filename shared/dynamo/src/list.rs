@@ -236,6 +236,7 @@ impl DynamoStore {
                     .await
             }
             Plan::Gather { source, forward } => self.gathered(q, &fp, source, *forward).await,
+            Plan::Search { .. } => self.search_page(q, &fp).await,
         }
     }
 
@@ -331,17 +332,16 @@ impl DynamoStore {
                     .ok_or_else(|| DeskError::Storage("list key not encodable".into()))?,
             )
         };
-        let mut fetched = fetched;
-        let items = all
+        // The indexes project only what the filter tests: the page's tickets by key.
+        let pks: Vec<AttributeValue> = all
             .iter()
-            .map(|(_, p, i)| {
-                let item = fetched[*p]
-                    .as_mut()
-                    .map(|f| std::mem::take(&mut f.items[*i]))
-                    .unwrap_or_default();
-                from_item(item)
+            .filter_map(|(_, p, i)| {
+                fetched[*p]
+                    .as_ref()
+                    .and_then(|f| f.items[*i].get(keys::PK).cloned())
             })
-            .collect::<DeskResult<Vec<Ticket>>>()?;
+            .collect();
+        let items = self.tickets_in_order(pks).await?;
         Ok(Page { items, next_cursor })
     }
 
@@ -375,12 +375,14 @@ impl DynamoStore {
                     ..Covered::default()
                 };
                 let f = Filter::build(q, covered);
-                self.fetch(&source, &f, None, usize::MAX)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(from_item)
-                    .collect::<DeskResult<_>>()?
+                let found = self.fetch(&source, &f, None, usize::MAX).await?.items;
+                self.tickets_at(
+                    found
+                        .iter()
+                        .filter_map(|i| i.get(keys::PK).cloned())
+                        .collect(),
+                )
+                .await?
             }
             Gather::Tag(t) => {
                 let pk = keys::tag_pk(t);
@@ -399,10 +401,12 @@ impl DynamoStore {
                 let links = self.fetch(&source, &f, None, usize::MAX).await?.items;
                 self.tickets_of_links(&links).await?
             }
+            // Matched through notes and mail too, and filtered already.
+            Gather::Search => self.search_all(q).await?,
         };
         let mut keyed: Vec<(String, Ticket)> = tickets
             .into_iter()
-            .filter(|t| q.matches(t))
+            .filter(|t| q.matches_filters(t))
             .map(|t| (keys::sort_value(&t, q.sort), t))
             .filter(|(k, _)| match &after {
                 None => true,
@@ -438,9 +442,39 @@ impl DynamoStore {
 
     /// The tickets tag links point to: BatchGetItem, 100 keys per call, in parallel.
     async fn tickets_of_links(&self, links: &[Item]) -> DeskResult<Vec<Ticket>> {
-        let keys: Vec<Item> = links
-            .iter()
-            .filter_map(|l| l.get(keys::SK).cloned())
+        self.tickets_at(
+            links
+                .iter()
+                .filter_map(|l| l.get(keys::SK).cloned())
+                .collect(),
+        )
+        .await
+    }
+
+    /// The tickets of these partition keys, in this order (a ticket deleted
+    /// meanwhile is left out).
+    pub(crate) async fn tickets_in_order(
+        &self,
+        pks: Vec<AttributeValue>,
+    ) -> DeskResult<Vec<Ticket>> {
+        let order: Vec<String> = pks.iter().filter_map(|v| v.as_s().ok().cloned()).collect();
+        let mut by_pk: HashMap<String, Ticket> = self
+            .tickets_at(pks)
+            .await?
+            .into_iter()
+            .map(|t| (keys::ticket_pk(t.number), t))
+            .collect();
+        Ok(order.iter().filter_map(|pk| by_pk.remove(pk)).collect())
+    }
+
+    /// The tickets of these partition keys (`TICKET#<n>`), in no particular order:
+    /// BatchGetItem, 100 keys per call, in parallel.
+    pub(crate) async fn tickets_at(&self, pks: Vec<AttributeValue>) -> DeskResult<Vec<Ticket>> {
+        if pks.is_empty() {
+            return Ok(vec![]);
+        }
+        let keys: Vec<Item> = pks
+            .into_iter()
             .map(|ticket_pk| {
                 HashMap::from([
                     (keys::PK.to_string(), ticket_pk),
@@ -458,7 +492,7 @@ impl DynamoStore {
         Ok(out)
     }
 
-    async fn batch_get(&self, keys: Vec<Item>) -> DeskResult<Vec<Item>> {
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> DeskResult<Vec<Item>> {
         let mut pending = keys;
         let mut got = Vec::with_capacity(pending.len());
         for attempt in 0..10u32 {

@@ -20,6 +20,9 @@ pub struct IndexSpec {
     pub name: String,
     pub hash: String,
     pub range: Option<String>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE` (with `non_key`).
+    pub projection: String,
+    pub non_key: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub struct TableSpec {
     pub hash: String,
     pub range: Option<String>,
     pub indexes: Vec<IndexSpec>,
+    /// The stream's view type (`NEW_AND_OLD_IMAGES`), if the table has a stream.
+    pub stream: Option<String>,
 }
 
 fn key_schema(hash: &str, range: Option<&str>) -> Result<Vec<KeySchemaElement>, DeskError> {
@@ -82,9 +87,19 @@ pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
                 .set_key_schema(Some(key_schema(&i.hash, i.range.as_deref())?))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(ProjectionType::from(i.projection.as_str()))
+                        .set_non_key_attributes((!i.non_key.is_empty()).then(|| i.non_key.clone()))
                         .build(),
                 )
+                .build()
+                .map_err(|e| DeskError::Storage(e.to_string()))?,
+        );
+    }
+    if let Some(view) = &spec.stream {
+        req = req.stream_specification(
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::from(view.as_str()))
                 .build()
                 .map_err(|e| DeskError::Storage(e.to_string()))?,
         );

@@ -98,6 +98,10 @@ impl DynamoStore {
 
 #[async_trait]
 impl TicketStore for DynamoStore {
+    async fn ticket_counts(&self) -> DeskResult<Vec<desk_domain::stream::counts::BucketCounts>> {
+        self.bucket_counts().await
+    }
+
     async fn allocate_number(&self) -> DeskResult<TicketNumber> {
         let out = self
             .client

@@ -1,0 +1,764 @@
+//! The full-text index, the quick-filter counts, and search pages read from them.
+//!
+//! | item        | pk                 | sk               | attributes                   |
+//! |-------------|--------------------|------------------|------------------------------|
+//! | posting     | `W#<stem>`         | ticket `<n:012>` |                              |
+//! | term doc    | `TERMS#<n>`        | `TERMS`          | `c`: parts per stem, `p`: each part's stems (fingerprint), `v` |
+//! | word list   | `WD#<2 chars>`     | `<word>`         | `stem` (for prefix search)   |
+//! | counts      | `COUNTS`           | assignee key     | `s_<status>`, `p_<priority>` |
+//! | counted     | `COUNTED#<n>`      | `COUNTED`        | `bucket`: where it counts    |
+//!
+//! Postings sort by ticket number, which never changes and grows with creation
+//! time, so a word's postings read newest first. A posting exists while some
+//! part of the ticket (its fields, a note, a message) holds the stem: the term
+//! document counts them, so a stem the ticket already has costs no write, and
+//! applies a part's change only from the state it was made from, so a
+//! redelivered record changes nothing. Only the indexer (from the stream) and
+//! the rebuild write these.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, PutRequest, TransactWriteItem, Update, WriteRequest,
+};
+use desk_domain::listing::{Order, Page, TicketQuery};
+use desk_domain::stream::counts::{BucketCounts, CountChange};
+use desk_domain::stream::search::{dictionary_shard, query_groups, PostingChange, TermGroup};
+use desk_domain::stream::IndexStore;
+use desk_domain::{DeskError, DeskResult, Priority, Status, Ticket, TicketNumber};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::cursor::{self, Position};
+use crate::item::{s, Item};
+use crate::keys;
+use crate::DynamoStore;
+
+pub const POSTING_PREFIX: &str = "W#";
+pub const WORD_LIST_PREFIX: &str = "WD#";
+pub const COUNTS_PK: &str = "COUNTS";
+pub const COUNTED_PREFIX: &str = "COUNTED#";
+/// A ticket's term document: how many of its parts hold each stem, and each
+/// part's stems as last applied (their fingerprint).
+pub const TERMS_PREFIX: &str = "TERMS#";
+const TERMS_SK: &str = "TERMS";
+/// A word list entry's stem (whose postings the word finds).
+const STEM: &str = "stem";
+/// Where a ticket counts (`Bucket::key`), on its `COUNTED#<n>` item.
+const BUCKET: &str = "bucket";
+/// Postings read per Query.
+const POSTING_PAGE: i32 = 500;
+/// Candidates checked per round (verification and ticket reads in parallel).
+const CHUNK: usize = 100;
+/// Index writes in flight per change.
+const WRITES_IN_FLIGHT: usize = 8;
+/// A search sorted by anything but creation sorts its matches in memory: at most this many.
+pub const MAX_SORTED_MATCHES: usize = 1_000;
+
+fn posting_pk(term: &str) -> String {
+    format!("{POSTING_PREFIX}{term}")
+}
+
+fn number_key(n: TicketNumber) -> String {
+    format!("{:012}", n.get())
+}
+
+fn key(pk: String, sk: String) -> Item {
+    HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
+}
+
+/// Words already in the word list, as far as this process wrote them (saves a
+/// write per word and part once a container is warm).
+#[derive(Clone, Default)]
+pub(crate) struct KnownWords(Arc<Mutex<HashSet<String>>>);
+
+impl KnownWords {
+    const CAP: usize = 200_000;
+
+    /// Whether `word` is new to this process (and now known).
+    fn first_time(&self, word: &str) -> bool {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if set.len() >= Self::CAP {
+            set.clear();
+        }
+        set.insert(word.to_string())
+    }
+}
+
+#[async_trait]
+impl IndexStore for DynamoStore {
+    async fn apply_postings(&self, change: &PostingChange) -> DeskResult<()> {
+        // Only a rebuild running beside the stream can race the term document.
+        for _ in 0..5 {
+            if self.try_apply_postings(change).await? {
+                return Ok(());
+            }
+        }
+        Err(DeskError::Storage(format!(
+            "the term document of ticket {} kept changing",
+            change.ticket
+        )))
+    }
+
+    async fn apply_counts(&self, change: &CountChange) -> DeskResult<()> {
+        let counted = key(
+            format!("{COUNTED_PREFIX}{}", change.ticket.get()),
+            "COUNTED".into(),
+        );
+        let storage = |e: aws_sdk_dynamodb::error::BuildError| DeskError::Storage(e.to_string());
+        // The guard: the ticket is moved only from where it is counted, so a
+        // redelivered move finds it elsewhere and changes nothing.
+        let guard = match (&change.from, &change.to) {
+            (None, Some(to)) => crate::tx::put(
+                &self.table,
+                {
+                    let mut item = counted.clone();
+                    item.insert(BUCKET.into(), s(to.key()));
+                    item
+                },
+                Some("attribute_not_exists(pk)"),
+            )?,
+            (Some(from), Some(to)) => TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(counted.clone()))
+                        .update_expression("SET #b = :to")
+                        .condition_expression("#b = :from")
+                        .expression_attribute_names("#b", BUCKET)
+                        .expression_attribute_values(":to", s(to.key()))
+                        .expression_attribute_values(":from", s(from.key()))
+                        .build()
+                        .map_err(storage)?,
+                )
+                .build(),
+            (Some(from), None) => TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(counted.clone()))
+                        .condition_expression("#b = :from")
+                        .expression_attribute_names("#b", BUCKET)
+                        .expression_attribute_values(":from", s(from.key()))
+                        .build()
+                        .map_err(storage)?,
+                )
+                .build(),
+            (None, None) => return Ok(()),
+        };
+        let mut deltas: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        for (bucket, by) in [(&change.from, -1), (&change.to, 1)] {
+            if let Some(b) = bucket {
+                let d = deltas.entry(b.assignee.clone()).or_default();
+                *d.entry(format!("s_{}", b.status.as_str())).or_default() += by;
+                *d.entry(format!("p_{}", b.priority.as_str())).or_default() += by;
+            }
+        }
+        let mut request = self.client.transact_write_items().transact_items(guard);
+        for (assignee, attrs) in deltas {
+            let attrs: Vec<(String, i64)> = attrs.into_iter().filter(|(_, n)| *n != 0).collect();
+            if attrs.is_empty() {
+                continue;
+            }
+            let mut update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(COUNTS_PK.into(), assignee)));
+            let mut adds = Vec::new();
+            for (i, (attr, n)) in attrs.into_iter().enumerate() {
+                adds.push(format!("#a{i} :v{i}"));
+                update = update
+                    .expression_attribute_names(format!("#a{i}"), attr)
+                    .expression_attribute_values(
+                        format!(":v{i}"),
+                        AttributeValue::N(n.to_string()),
+                    );
+            }
+            update = update.update_expression(format!("ADD {}", adds.join(", ")));
+            request = request.transact_items(
+                TransactWriteItem::builder()
+                    .update(update.build().map_err(storage)?)
+                    .build(),
+            );
+        }
+        match crate::tx::transact(request).await {
+            Ok(_) => Ok(()),
+            Err(e) if crate::tx::condition_failed_at(&e, 0) => {
+                tracing::debug!(ticket = change.ticket.get(), "count move already applied");
+                Ok(())
+            }
+            Err(e) => Err(crate::storage("TransactWriteItems counts")(e)),
+        }
+    }
+}
+
+/// What one posting partition has given so far.
+struct Reader {
+    term: String,
+    keys: Vec<String>,
+    resume: Option<Item>,
+    done: bool,
+}
+
+/// One query word's readers (its stem and the words its prefix expands to).
+struct Group {
+    readers: Vec<Reader>,
+    seen: HashSet<String>,
+}
+
+impl Group {
+    fn complete(&self) -> bool {
+        self.readers.iter().all(|r| r.done)
+    }
+
+    /// How far the union is known: every key up to the least advanced
+    /// unfinished reader's last key is read (`None`: all of it).
+    fn bound(&self, forward: bool) -> Option<&str> {
+        let last = self
+            .readers
+            .iter()
+            .filter(|r| !r.done)
+            .filter_map(|r| r.keys.last().map(String::as_str));
+        if forward {
+            last.min()
+        } else {
+            last.max()
+        }
+    }
+
+    fn known(&self, k: &str, forward: bool) -> bool {
+        match self.bound(forward) {
+            None => true,
+            Some(b) => {
+                if forward {
+                    k <= b
+                } else {
+                    k >= b
+                }
+            }
+        }
+    }
+
+    fn absorb(&mut self) {
+        for r in &self.readers {
+            self.seen.extend(r.keys.iter().cloned());
+        }
+    }
+}
+
+impl DynamoStore {
+    /// One part's change against the ticket's term document: postings are put
+    /// for stems no part held, deleted for stems no part holds any more, then
+    /// the document is written if nobody else wrote it meanwhile. `false`: it was.
+    async fn try_apply_postings(&self, change: &PostingChange) -> DeskResult<bool> {
+        let doc_key = key(
+            format!("{TERMS_PREFIX}{}", change.ticket.get()),
+            TERMS_SK.into(),
+        );
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(doc_key.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(crate::storage("GetItem terms"))?;
+        let doc = out.item.unwrap_or_default();
+        let version: u64 = doc
+            .get("v")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let mut parts: HashMap<String, String> = doc
+            .get("p")
+            .and_then(|v| v.as_m().ok())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut counts: HashMap<String, i64> = doc
+            .get("c")
+            .and_then(|v| v.as_m().ok())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_n().ok()?.parse().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let at = parts.get(&change.part).cloned().unwrap_or_default();
+        if at != change.before {
+            // Applied already (a redelivery), or superseded by a later state.
+            tracing::debug!(ticket = change.ticket.get(), part = %change.part, "postings already applied");
+            return Ok(true);
+        }
+        let sk = number_key(change.ticket);
+        let mut requests: Vec<WriteRequest> = Vec::new();
+        let request = |put: bool, item: Item| -> DeskResult<WriteRequest> {
+            let b = WriteRequest::builder();
+            Ok(if put {
+                b.put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(|e| DeskError::Storage(e.to_string()))?,
+                )
+                .build()
+            } else {
+                b.delete_request(
+                    DeleteRequest::builder()
+                        .set_key(Some(item))
+                        .build()
+                        .map_err(|e| DeskError::Storage(e.to_string()))?,
+                )
+                .build()
+            })
+        };
+        for stem in &change.add {
+            let n = counts.entry(stem.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                requests.push(request(true, key(posting_pk(stem), sk.clone()))?);
+            }
+        }
+        for stem in &change.remove {
+            if let Some(n) = counts.get_mut(stem) {
+                *n -= 1;
+                if *n <= 0 {
+                    counts.remove(stem);
+                    requests.push(request(false, key(posting_pk(stem), sk.clone()))?);
+                }
+            }
+        }
+        // New words for the word list.
+        for (word, stem) in change
+            .words
+            .iter()
+            .filter(|(w, _)| self.known_words.first_time(w))
+        {
+            let mut item = key(
+                format!("{WORD_LIST_PREFIX}{}", dictionary_shard(word)),
+                word.clone(),
+            );
+            item.insert(STEM.into(), s(stem.clone()));
+            requests.push(request(true, item)?);
+        }
+        let batches: Vec<Vec<WriteRequest>> = requests.chunks(25).map(<[_]>::to_vec).collect();
+        futures::stream::iter(batches.into_iter().map(|b| self.write_batch(b)))
+            .buffer_unordered(WRITES_IN_FLIGHT)
+            .try_collect::<Vec<()>>()
+            .await?;
+
+        // The document last: once it says applied, the postings are there.
+        if change.after.is_empty() {
+            parts.remove(&change.part);
+        } else {
+            parts.insert(change.part.clone(), change.after.clone());
+        }
+        let condition = if version == 0 {
+            "attribute_not_exists(pk)"
+        } else {
+            "v = :v"
+        };
+        let written = if parts.is_empty() && counts.is_empty() {
+            let mut req = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(doc_key))
+                .condition_expression(condition);
+            if version > 0 {
+                req = req.expression_attribute_values(":v", AttributeValue::N(version.to_string()));
+            }
+            req.send().await.map(|_| ()).map_err(|e| {
+                let raced = e
+                    .as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception());
+                (!raced).then(|| crate::storage("DeleteItem terms")(e))
+            })
+        } else {
+            let mut item = doc_key;
+            item.insert("v".into(), AttributeValue::N((version + 1).to_string()));
+            item.insert(
+                "c".into(),
+                AttributeValue::M(
+                    counts
+                        .into_iter()
+                        .map(|(k, n)| (k, AttributeValue::N(n.to_string())))
+                        .collect(),
+                ),
+            );
+            item.insert(
+                "p".into(),
+                AttributeValue::M(parts.into_iter().map(|(k, v)| (k, s(v))).collect()),
+            );
+            let mut req = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition);
+            if version > 0 {
+                req = req.expression_attribute_values(":v", AttributeValue::N(version.to_string()));
+            }
+            req.send().await.map(|_| ()).map_err(|e| {
+                let raced = e
+                    .as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception());
+                (!raced).then(|| crate::storage("PutItem terms")(e))
+            })
+        };
+        match written {
+            Ok(()) => Ok(true),
+            // Someone else wrote the document meanwhile: read it again.
+            Err(None) => Ok(false),
+            Err(Some(e)) => Err(e),
+        }
+    }
+
+    /// Writes up to 25 puts and deletes, retrying what DynamoDB leaves unprocessed.
+    async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> DeskResult<()> {
+        for attempt in 0..10u32 {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(crate::storage("BatchWriteItem index"))?;
+            requests = out
+                .unprocessed_items
+                .and_then(|mut m| m.remove(&self.table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(6))).await;
+        }
+        Err(DeskError::Storage(
+            "BatchWriteItem: items left unprocessed".into(),
+        ))
+    }
+
+    /// Every assignee key's counts: one Query (the keys are the desk's users and groups).
+    pub(crate) async fn bucket_counts(&self) -> DeskResult<Vec<BucketCounts>> {
+        let items = self.partition_items(COUNTS_PK).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let assignee = item.get(keys::SK)?.as_s().ok()?;
+                let n = |attr: String| {
+                    item.get(&attr)
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse::<i64>().ok())
+                        .unwrap_or(0)
+                };
+                Some(BucketCounts {
+                    assignee: assignee.clone(),
+                    status: Status::ALL
+                        .iter()
+                        .map(|st| (*st, n(format!("s_{}", st.as_str()))))
+                        .collect(),
+                    priority: Priority::ALL
+                        .iter()
+                        .map(|p| (*p, n(format!("p_{}", p.as_str()))))
+                        .collect(),
+                })
+            })
+            .collect())
+    }
+
+    /// The words a query word reads: its stem, and the indexed words its prefix begins.
+    async fn group_terms(&self, g: &TermGroup) -> DeskResult<Vec<String>> {
+        let mut terms = g.words.clone();
+        if let Some(prefix) = &g.prefix {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(
+                    ":pk",
+                    s(format!("{WORD_LIST_PREFIX}{}", dictionary_shard(prefix))),
+                )
+                .expression_attribute_values(":p", s(prefix.clone()))
+                .limit(desk_domain::stream::search::MAX_PREFIX_WORDS as i32)
+                .send()
+                .await
+                .map_err(crate::storage("Query word list"))?;
+            for item in out.items() {
+                if let Some(stem) = item.get(STEM).and_then(|v| v.as_s().ok()) {
+                    if !terms.contains(stem) {
+                        terms.push(stem.clone());
+                    }
+                }
+            }
+        }
+        Ok(terms)
+    }
+
+    /// The next page of one posting partition, after `after` (the cursor) if given.
+    async fn read_postings(
+        &self,
+        reader: &mut Reader,
+        after: Option<&str>,
+        forward: bool,
+    ) -> DeskResult<()> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", s(posting_pk(&reader.term)))
+            .projection_expression("sk")
+            .scan_index_forward(forward)
+            .limit(POSTING_PAGE);
+        request = match after {
+            Some(a) => request
+                .key_condition_expression(if forward {
+                    "pk = :pk AND sk > :after"
+                } else {
+                    "pk = :pk AND sk < :after"
+                })
+                .expression_attribute_values(":after", s(a)),
+            None => request.key_condition_expression("pk = :pk"),
+        };
+        loop {
+            let out = request
+                .clone()
+                .set_exclusive_start_key(reader.resume.take())
+                .send()
+                .await
+                .map_err(crate::storage("Query postings"))?;
+            let before = reader.keys.len();
+            reader.keys.extend(
+                out.items()
+                    .iter()
+                    .filter_map(|i| i.get(keys::SK).and_then(|v| v.as_s().ok()).cloned()),
+            );
+            reader.resume = out.last_evaluated_key;
+            reader.done = reader.resume.is_none();
+            // A page always ends on a key read, so the known range has an end.
+            if reader.done || reader.keys.len() > before {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Which of `candidates` (number keys) `group` holds, reading the postings
+    /// not read yet directly (BatchGetItem).
+    async fn held_by(
+        &self,
+        group: &Group,
+        candidates: &[String],
+        forward: bool,
+    ) -> DeskResult<HashSet<String>> {
+        let mut held: HashSet<String> = HashSet::new();
+        let mut lookups: Vec<Item> = Vec::new();
+        for c in candidates {
+            if group.seen.contains(c) {
+                held.insert(c.clone());
+            } else if !group.known(c, forward) {
+                for r in &group.readers {
+                    lookups.push(key(posting_pk(&r.term), c.clone()));
+                }
+            }
+        }
+        let reads = lookups
+            .chunks(100)
+            .map(|chunk| self.batch_get(chunk.to_vec()));
+        for items in futures::future::try_join_all(reads).await? {
+            for item in items {
+                if let Some(k) = item.get(keys::SK).and_then(|v| v.as_s().ok()) {
+                    held.insert(k.clone());
+                }
+            }
+        }
+        Ok(held)
+    }
+
+    /// Tickets matching every word of `q` and its filters, in posting order
+    /// (newest first unless ascending), after `after`, until `want` are found.
+    /// Work grows with the postings of the query's rarest word and with the
+    /// matches, not with the table.
+    async fn search_matches(
+        &self,
+        q: &TicketQuery,
+        after: Option<&str>,
+        forward: bool,
+        want: usize,
+    ) -> DeskResult<Vec<(String, Ticket)>> {
+        let groups = query_groups(&q.terms);
+        let terms =
+            futures::future::try_join_all(groups.iter().map(|g| self.group_terms(g))).await?;
+        let mut groups: Vec<Group> = terms
+            .into_iter()
+            .map(|ts| Group {
+                readers: ts
+                    .into_iter()
+                    .map(|term| Reader {
+                        term,
+                        keys: vec![],
+                        resume: None,
+                        done: false,
+                    })
+                    .collect(),
+                seen: HashSet::new(),
+            })
+            .collect();
+        // The first page of every posting partition, in parallel.
+        futures::future::try_join_all(groups.iter_mut().flat_map(|g| {
+            g.readers
+                .iter_mut()
+                .map(|r| self.read_postings(r, after, forward))
+        }))
+        .await?;
+        for g in &mut groups {
+            g.absorb();
+        }
+        // The driver: the smallest complete group, else the one read furthest
+        // (the sparsest); the others are only asked about its candidates.
+        let complete = (0..groups.len())
+            .filter(|&i| groups[i].complete())
+            .min_by_key(|&i| groups[i].seen.len());
+        let driver = complete.unwrap_or_else(|| {
+            let bounds =
+                (0..groups.len()).map(|i| (i, groups[i].bound(forward).unwrap_or_default()));
+            let furthest = if forward {
+                bounds.max_by(|a, b| a.1.cmp(b.1))
+            } else {
+                bounds.min_by(|a, b| a.1.cmp(b.1))
+            };
+            furthest.map_or(0, |(i, _)| i)
+        });
+        let mut found: Vec<(String, Ticket)> = Vec::new();
+        let mut done_upto: Option<String> = None;
+        loop {
+            let g = &groups[driver];
+            let mut candidates: Vec<String> = g
+                .seen
+                .iter()
+                .filter(|k| g.known(k, forward))
+                .filter(|k| {
+                    done_upto.as_deref().is_none_or(|d| {
+                        if forward {
+                            k.as_str() > d
+                        } else {
+                            k.as_str() < d
+                        }
+                    })
+                })
+                .cloned()
+                .collect();
+            candidates.sort();
+            if !forward {
+                candidates.reverse();
+            }
+            for chunk in candidates.chunks(CHUNK) {
+                let others = groups
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != driver)
+                    .map(|(_, g)| self.held_by(g, chunk, forward));
+                let held = futures::future::try_join_all(others).await?;
+                let matching: Vec<&String> = chunk
+                    .iter()
+                    .filter(|k| held.iter().all(|h| h.contains(*k)))
+                    .collect();
+                let pks: Vec<AttributeValue> = matching
+                    .iter()
+                    .filter_map(|k| k.parse::<u64>().ok())
+                    .filter_map(|n| TicketNumber::new(n).ok())
+                    .map(|n| s(keys::ticket_pk(n)))
+                    .collect();
+                let mut tickets: Vec<(String, Ticket)> = self
+                    .tickets_at(pks)
+                    .await?
+                    .into_iter()
+                    .filter(|t| q.matches_filters(t))
+                    .map(|t| (number_key(t.number), t))
+                    .collect();
+                tickets.sort_by(|a, b| a.0.cmp(&b.0));
+                if !forward {
+                    tickets.reverse();
+                }
+                found.extend(tickets);
+                done_upto = chunk.last().cloned();
+                if found.len() >= want {
+                    found.truncate(want);
+                    return Ok(found);
+                }
+            }
+            if groups[driver].complete() {
+                return Ok(found);
+            }
+            // Read on where the driver's known range ends.
+            let g = &mut groups[driver];
+            futures::future::try_join_all(
+                g.readers
+                    .iter_mut()
+                    .filter(|r| !r.done)
+                    .map(|r| self.read_postings(r, after, forward)),
+            )
+            .await?;
+            g.absorb();
+        }
+    }
+
+    /// A search page in creation order (newest first by default): the cursor is
+    /// the last ticket's number.
+    pub(crate) async fn search_page(&self, q: &TicketQuery, fp: &str) -> DeskResult<Page<Ticket>> {
+        let forward = q.order == Order::Asc;
+        let after = match &q.cursor {
+            Some(c) => match cursor::decode_positions(fp, c, 1, &[keys::SK], |_, k| {
+                k.get(keys::SK).len() == 12 && k.get(keys::SK).bytes().all(|b| b.is_ascii_digit())
+            })?
+            .pop()
+            {
+                Some(Position::After(k)) => k.get(keys::SK).and_then(|v| v.as_s().ok()).cloned(),
+                _ => return Err(DeskError::InvalidCursor),
+            },
+            None => None,
+        };
+        let mut found = self
+            .search_matches(q, after.as_deref(), forward, q.limit + 1)
+            .await?;
+        let more = found.len() > q.limit;
+        found.truncate(q.limit);
+        let next_cursor = match found.last() {
+            Some((k, _)) if more => Some(
+                cursor::encode_positions(
+                    fp,
+                    &[Position::After(HashMap::from([(
+                        keys::SK.to_string(),
+                        s(k.clone()),
+                    )]))],
+                    &[keys::SK],
+                )
+                .ok_or_else(|| DeskError::Storage("cursor not encodable".into()))?,
+            ),
+            _ => None,
+        };
+        Ok(Page {
+            items: found.into_iter().map(|(_, t)| t).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Every ticket matching a search, for a page sorted by another field.
+    pub(crate) async fn search_all(&self, q: &TicketQuery) -> DeskResult<Vec<Ticket>> {
+        let found = self
+            .search_matches(q, None, false, MAX_SORTED_MATCHES + 1)
+            .await?;
+        if found.len() > MAX_SORTED_MATCHES {
+            return Err(DeskError::invalid(
+                "q",
+                format!(
+                    "matches more than {MAX_SORTED_MATCHES} tickets: add a word or a filter, or sort by created"
+                ),
+            ));
+        }
+        Ok(found.into_iter().map(|(_, t)| t).collect())
+    }
+}
