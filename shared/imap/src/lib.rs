@@ -136,7 +136,7 @@ fn tls_connector() -> Result<tokio_rustls::TlsConnector, ConfigError> {
     };
     // An explicit provider: the process may link more than one.
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
+        rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| ConfigError::Tls(e.to_string()))?
