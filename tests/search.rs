@@ -302,15 +302,22 @@ async fn index_items(s: &Stack) -> Vec<String> {
             .unwrap();
         for item in page.items() {
             let pk = item["pk"].as_s().unwrap();
-            if ["W#", "WD#", "COUNTS", "COUNTED#"]
+            if ["W#", "WD#", "COUNTS", "COUNTED#", "TERMS#"]
                 .iter()
                 .any(|p| pk.starts_with(p))
             {
+                // A count back at zero stays as a zero: the same as none. And
                 // `v` is the term document's concurrency token: how many
                 // writes it took, not what it holds.
+                let zero = |v: &aws_sdk_dynamodb::types::AttributeValue| {
+                    pk == "COUNTS" && v.as_n().is_ok_and(|n| n == "0")
+                };
+                if pk == "COUNTS" && item.iter().all(|(k, v)| k == "pk" || k == "sk" || zero(v)) {
+                    continue;
+                }
                 let mut attrs: Vec<String> = item
                     .iter()
-                    .filter(|(k, _)| k.as_str() != "v")
+                    .filter(|(k, v)| k.as_str() != "v" && !zero(v))
                     .map(|(k, v)| match v {
                         aws_sdk_dynamodb::types::AttributeValue::M(m) => {
                             let mut m: Vec<String> =
