@@ -47,7 +47,8 @@ test("a hostile HTML email runs nothing and loads nothing remote", async () => {
 test("an inline image shows from the mail's own part, fetched with the bearer header", async () => {
   deliverMail(join(ROOT, "tests/mail/apple-mail-inline-image.eml"));
   const ticket = await waitFor("the inline-image mail's ticket", async () => {
-    const r = await apiCall("admin", "GET", "/tickets?q=capture&limit=5");
+    // The customer too: search reads notes now, and a seed note speaks of "captures".
+    const r = await apiCall("admin", "GET", "/tickets?q=capture&customer=sophie@example.net&limit=5");
     return r.body?.items?.[0];
   });
   const { page, requests } = await newPage(browser);
