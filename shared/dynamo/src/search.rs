@@ -192,6 +192,21 @@ impl IndexStore for DynamoStore {
     }
 }
 
+/// A failed conditional write of the term document: `None` when only the
+/// condition failed (someone else wrote it meanwhile), else the storage error.
+fn unless_raced<E>(
+    op: &'static str,
+) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<E>) -> Option<DeskError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| {
+        let raced = e.as_service_error().and_then(|se| se.code())
+            == Some("ConditionalCheckFailedException");
+        (!raced).then(|| crate::storage(op)(e))
+    }
+}
+
 /// What one posting partition has given so far.
 struct Reader {
     term: String,
@@ -372,12 +387,10 @@ impl DynamoStore {
             if version > 0 {
                 req = req.expression_attribute_values(":v", AttributeValue::N(version.to_string()));
             }
-            req.send().await.map(|_| ()).map_err(|e| {
-                let raced = e
-                    .as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception());
-                (!raced).then(|| crate::storage("DeleteItem terms")(e))
-            })
+            req.send()
+                .await
+                .map(|_| ())
+                .map_err(unless_raced("DeleteItem terms"))
         } else {
             let mut item = doc_key;
             item.insert("v".into(), AttributeValue::N((version + 1).to_string()));
@@ -403,12 +416,10 @@ impl DynamoStore {
             if version > 0 {
                 req = req.expression_attribute_values(":v", AttributeValue::N(version.to_string()));
             }
-            req.send().await.map(|_| ()).map_err(|e| {
-                let raced = e
-                    .as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception());
-                (!raced).then(|| crate::storage("PutItem terms")(e))
-            })
+            req.send()
+                .await
+                .map(|_| ())
+                .map_err(unless_raced("PutItem terms"))
         };
         match written {
             Ok(()) => Ok(true),
