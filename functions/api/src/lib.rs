@@ -59,20 +59,23 @@ pub fn desk(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) ->
         store,
         config.desk.settings.clone(),
         Adapters {
-            raw_mail: Some(Arc::new(S3RawMail::new(aws_sdk_s3::Client::new(aws)))),
+            raw_mail: Some(Arc::new(S3RawMail::new(desk_messaging::Lazy::with(
+                aws,
+                aws_sdk_s3::Client::new,
+            )))),
             reply_address: Some(Arc::new(desk_mail::ReplyToken::new(
                 config.desk.reply_token_key.clone().into_bytes(),
             ))),
             secrets: Some(Arc::new(SsmSecrets::new(
-                aws_sdk_ssm::Client::new(aws),
+                desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
                 &config.secrets_prefix,
             ))),
             outbox: Some(Arc::new(SqsOutbox::new(
-                aws_sdk_sqs::Client::new(aws),
+                desk_messaging::Lazy::with(aws, aws_sdk_sqs::Client::new),
                 &config.desk.outbox_queue_url,
             ))),
             events: Some(Arc::new(EventBridgeBus::new(
-                aws_sdk_eventbridge::Client::new(aws),
+                desk_messaging::Lazy::with(aws, aws_sdk_eventbridge::Client::new),
                 &config.desk.event_bus,
             ))),
         },

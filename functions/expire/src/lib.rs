@@ -33,7 +33,7 @@ pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig)
         config.settings.clone(),
         Adapters {
             events: Some(Arc::new(EventBridgeBus::new(
-                aws_sdk_eventbridge::Client::new(aws),
+                desk_messaging::Lazy::with(aws, aws_sdk_eventbridge::Client::new),
                 &config.event_bus,
             ))),
             ..Adapters::default()

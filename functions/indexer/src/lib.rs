@@ -30,7 +30,7 @@ pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig)
     Indexer {
         index: Arc::new(store),
         events: Arc::new(EventBridgeBus::new(
-            aws_sdk_eventbridge::Client::new(aws),
+            desk_messaging::Lazy::with(aws, aws_sdk_eventbridge::Client::new),
             &config.event_bus,
         )),
     }

@@ -27,11 +27,11 @@ pub fn ingest(
         raw_mail: Some(raw),
         reply_address: Some(Arc::new(token.clone())),
         outbox: Some(Arc::new(SqsOutbox::new(
-            aws_sdk_sqs::Client::new(aws),
+            desk_messaging::Lazy::with(aws, aws_sdk_sqs::Client::new),
             &config.outbox_queue_url,
         ))),
         events: Some(Arc::new(EventBridgeBus::new(
-            aws_sdk_eventbridge::Client::new(aws),
+            desk_messaging::Lazy::with(aws, aws_sdk_eventbridge::Client::new),
             &config.event_bus,
         ))),
         secrets,
@@ -44,7 +44,10 @@ pub fn ingest(
 
 /// The whole handler: SQS records of S3 events → ingest.
 pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) -> Inbound {
-    let raw = Arc::new(S3RawMail::new(aws_sdk_s3::Client::new(aws)));
+    let raw = Arc::new(S3RawMail::new(desk_messaging::Lazy::with(
+        aws,
+        aws_sdk_s3::Client::new,
+    )));
     Inbound {
         ingest: ingest(config, store, aws, raw.clone(), None),
         raw,

@@ -33,7 +33,10 @@ pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig)
         ledger: store.clone(),
         messages: store.clone(),
         tickets: store,
-        transport: Arc::new(SesTransport::new(aws_sdk_sesv2::Client::new(aws))),
+        transport: Arc::new(SesTransport::new(desk_messaging::Lazy::with(
+            aws,
+            aws_sdk_sesv2::Client::new,
+        ))),
         clock: Arc::new(SystemClock),
         from: config.from.clone(),
     }

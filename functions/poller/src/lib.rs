@@ -49,9 +49,12 @@ pub fn ingest(
     store: DynamoStore,
     aws: &aws_config::SdkConfig,
 ) -> (desk_ingest::Ingest, Arc<S3RawMail>) {
-    let raw = Arc::new(S3RawMail::new(aws_sdk_s3::Client::new(aws)));
+    let raw = Arc::new(S3RawMail::new(desk_messaging::Lazy::with(
+        aws,
+        aws_sdk_s3::Client::new,
+    )));
     let secrets = Arc::new(SsmSecrets::new(
-        aws_sdk_ssm::Client::new(aws),
+        desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
         &config.secrets_prefix,
     ));
     (

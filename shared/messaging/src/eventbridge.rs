@@ -9,16 +9,19 @@ use crate::failed;
 /// Domain events on an EventBridge bus, source `service-desk`.
 #[derive(Clone)]
 pub struct EventBridgeBus {
-    client: aws_sdk_eventbridge::Client,
+    client: crate::Lazy<aws_sdk_eventbridge::Client>,
     bus_name: String,
 }
 
 pub const EVENT_SOURCE: &str = "service-desk";
 
 impl EventBridgeBus {
-    pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<crate::Lazy<aws_sdk_eventbridge::Client>>,
+        bus_name: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             bus_name: bus_name.into(),
         }
     }

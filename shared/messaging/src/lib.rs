@@ -6,6 +6,9 @@
 
 use desk_domain::DeskError;
 
+mod lazy;
+pub use lazy::Lazy;
+
 /// Maps an SDK error to the domain's storage error, logged once with its context.
 #[allow(dead_code)] // unused when no service feature is enabled
 pub(crate) fn failed<E: std::error::Error + Send + Sync + 'static>(

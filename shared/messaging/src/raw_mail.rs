@@ -15,12 +15,14 @@ const LINK_TTL: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
 pub struct S3RawMail {
-    client: aws_sdk_s3::Client,
+    client: crate::Lazy<aws_sdk_s3::Client>,
 }
 
 impl S3RawMail {
-    pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self { client }
+    pub fn new(client: impl Into<crate::Lazy<aws_sdk_s3::Client>>) -> Self {
+        Self {
+            client: client.into(),
+        }
     }
 }
 

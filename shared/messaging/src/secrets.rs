@@ -10,15 +10,15 @@ use desk_domain::{DeskError, DeskResult};
 
 #[derive(Clone)]
 pub struct SsmSecrets {
-    client: aws_sdk_ssm::Client,
+    client: crate::Lazy<aws_sdk_ssm::Client>,
     /// Without slashes at either end, e.g. `service-desk/prod`.
     prefix: String,
 }
 
 impl SsmSecrets {
-    pub fn new(client: aws_sdk_ssm::Client, prefix: &str) -> Self {
+    pub fn new(client: impl Into<crate::Lazy<aws_sdk_ssm::Client>>, prefix: &str) -> Self {
         Self {
-            client,
+            client: client.into(),
             prefix: prefix.trim_matches('/').to_string(),
         }
     }

@@ -46,12 +46,14 @@ pub fn mime(from: &EmailAddress, mail: &OutgoingMail) -> DeskResult<Vec<u8>> {
 /// Sends raw MIME through SES v2.
 #[derive(Clone)]
 pub struct SesTransport {
-    client: aws_sdk_sesv2::Client,
+    client: crate::Lazy<aws_sdk_sesv2::Client>,
 }
 
 impl SesTransport {
-    pub fn new(client: aws_sdk_sesv2::Client) -> Self {
-        Self { client }
+    pub fn new(client: impl Into<crate::Lazy<aws_sdk_sesv2::Client>>) -> Self {
+        Self {
+            client: client.into(),
+        }
     }
 }
 

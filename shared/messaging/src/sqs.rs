@@ -9,14 +9,17 @@ use crate::failed;
 /// Mail queued on SQS; the `mailer` function consumes the queue.
 #[derive(Clone)]
 pub struct SqsOutbox {
-    client: aws_sdk_sqs::Client,
+    client: crate::Lazy<aws_sdk_sqs::Client>,
     queue_url: String,
 }
 
 impl SqsOutbox {
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<crate::Lazy<aws_sdk_sqs::Client>>,
+        queue_url: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             queue_url: queue_url.into(),
         }
     }
