@@ -81,10 +81,12 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             .await?;
     }
     let ingest_ms = started.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let ingest_parts = meter.take_parts();
     let ingest = meter.take() / n as f64;
     let started = Instant::now();
     stream.drain(&wired.indexer).await?;
     let index_ms = started.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let index_email_parts = meter.take_parts();
     let index_email = meter.take() / n as f64;
 
     let first = TicketNumber::FIRST;
@@ -103,6 +105,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         sent +=
             desk_local::workers::drain_once(&sqs, &resources.outbox_url, &wired.mailer, 1).await?;
     }
+    let reply_parts = meter.take_parts();
     let reply = meter.take() / n as f64;
     stream.drain(&wired.indexer).await?;
     let index_reply = meter.take() / n as f64;
@@ -124,6 +127,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
+    let edit_parts = meter.take_parts();
     let edit = meter.take() / n as f64;
     stream.drain(&wired.indexer).await?;
     let index_edit = meter.take() / n as f64;
@@ -242,6 +246,18 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         "{:34} {:>10.1} {:>10.1}",
         "edit (status + priority)", edit, index_edit
     );
+    for (what, parts) in [
+        ("email ticket, request path", &ingest_parts),
+        ("email ticket, indexer", &index_email_parts),
+        ("reply, request path", &reply_parts),
+        ("edit, request path", &edit_parts),
+    ] {
+        let listed: Vec<String> = parts
+            .iter()
+            .map(|(part, units)| format!("{part} {:.1}", units / n as f64))
+            .collect();
+        println!("  {what}: {}", listed.join(", "));
+    }
     println!("storage per email ticket (items + index copies): {per_ticket_kb:.1} KB");
     println!("emulator time per email (not used for cost): ingest {ingest_ms:.1} ms, indexer {index_ms:.1} ms");
     println!(

@@ -118,6 +118,7 @@ impl Intercept for CallCounter {
 #[derive(Debug, Clone, Default)]
 pub struct WriteMeter {
     units: Arc<Mutex<f64>>,
+    parts: Arc<Mutex<std::collections::BTreeMap<String, f64>>>,
 }
 
 /// What a write costs: DynamoDB Local's total, and what DynamoDB bills — the
@@ -146,10 +147,40 @@ const WRITES: [&str; 5] = [
 impl WriteMeter {
     /// Write request units billed since the last call (table and indexes).
     pub fn take(&self) -> f64 {
+        if let Ok(mut parts) = self.parts.lock() {
+            parts.clear();
+        }
         self.units
             .lock()
             .map(|mut u| std::mem::take(&mut *u))
             .unwrap_or_default()
+    }
+
+    /// The same units since the last call, by operation and by what they wrote
+    /// (`PutItem table`, `TransactWriteItems gsi_status`, …), largest first; does
+    /// not reset `take`'s total.
+    pub fn take_parts(&self) -> Vec<(String, f64)> {
+        let mut parts: Vec<(String, f64)> = self
+            .parts
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p).into_iter().collect())
+            .unwrap_or_default();
+        parts.sort_by(|a, b| b.1.total_cmp(&a.1));
+        parts
+    }
+
+    fn add_parts(&self, op: &str, c: &aws_sdk_dynamodb::types::ConsumedCapacity, tx: bool) {
+        let Ok(mut parts) = self.parts.lock() else {
+            return;
+        };
+        if let Some(units) = c.table().and_then(|t| t.capacity_units()) {
+            *parts.entry(format!("{op} table")).or_default() += units;
+        }
+        for (index, capacity) in c.global_secondary_indexes().into_iter().flatten() {
+            let units = capacity.capacity_units().unwrap_or_default();
+            *parts.entry(format!("{op} {index}")).or_default() +=
+                if tx { units / 2.0 } else { units };
+        }
     }
 }
 
@@ -201,19 +232,33 @@ impl Intercept for WriteMeter {
         let sum = |c: &[aws_sdk_dynamodb::types::ConsumedCapacity], tx: bool| {
             c.iter().map(|c| billed(c, tx)).sum::<f64>()
         };
+        let one = |op: &str, c: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>| {
+            c.map(|c| {
+                self.add_parts(op, c, false);
+                billed(c, false)
+            })
+        };
         let units = if let Some(o) = out.downcast_ref::<op::put_item::PutItemOutput>() {
-            o.consumed_capacity().map(|c| billed(c, false))
+            one("PutItem", o.consumed_capacity())
         } else if let Some(o) = out.downcast_ref::<op::update_item::UpdateItemOutput>() {
-            o.consumed_capacity().map(|c| billed(c, false))
+            one("UpdateItem", o.consumed_capacity())
         } else if let Some(o) = out.downcast_ref::<op::delete_item::DeleteItemOutput>() {
-            o.consumed_capacity().map(|c| billed(c, false))
+            one("DeleteItem", o.consumed_capacity())
         } else if let Some(o) =
             out.downcast_ref::<op::transact_write_items::TransactWriteItemsOutput>()
         {
+            for c in o.consumed_capacity() {
+                self.add_parts("TransactWriteItems", c, true);
+            }
             Some(sum(o.consumed_capacity(), true))
         } else {
             out.downcast_ref::<op::batch_write_item::BatchWriteItemOutput>()
-                .map(|o| sum(o.consumed_capacity(), false))
+                .map(|o| {
+                    for c in o.consumed_capacity() {
+                        self.add_parts("BatchWriteItem", c, false);
+                    }
+                    sum(o.consumed_capacity(), false)
+                })
         };
         if let (Some(u), Ok(mut total)) = (units, self.units.lock()) {
             *total += u;
