@@ -4,7 +4,8 @@
 #     of infra/hello (the yardstick), x86_64 here and arm64 as deployed
 #     (cargo-lambda + zig from .venv-package);
 #   - init: spawn → first `next` from a stand-in Lambda Runtime API, median of RUNS
-#     cold starts (default 15), and its ratio to the hello-world's;
+#     cold starts (default 15, taken round robin: one of each binary per round), and its
+#     ratio to the hello-world's;
 #   - warm: one invocation's round trip (event handed out → response posted),
 #     median over WARM invocations per cold start after the first, against the
 #     local emulators (DynamoDB Local, moto) with real work: a list page, a new
@@ -53,22 +54,43 @@ for n in range(1, count + 1):
     s3.put_object(Bucket=bucket, Key=f"inbound/bench-{n}.eml", Body=mail.replace("{n}", str(n)).encode())
 PY
 
+# Round robin: each round starts every binary once, so a change in the machine's load
+# (other builds, a benchmark) falls on all of them alike instead of on whichever ran then.
 results=$(mktemp)
+envs=$(mktemp -d)
+trap 'cleanup; rm -rf "$results" "$envs"' EXIT
 for f in $all; do
-  vars=()
-  if [ "$f" != hello-lambda ]; then
-    while IFS= read -r line; do vars+=("$line"); done < <(target/debug/desk-local env "$f")
-  fi
-  env -i PATH="$PATH" HOME="$HOME" RUST_LOG=warn BENCH_START=0 BENCH_SUBST="{\"bucket\":\"$bucket\"}" \
-    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
-    AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" AWS_ENDPOINT_URL_DYNAMODB="$AWS_ENDPOINT_URL_DYNAMODB" \
-    "${vars[@]}" \
-    python3 infra/scripts/lambda_bench.py "target/release/$f" "$RUNS" "$WARM" "infra/sizes/events/$f.json" >>"$results"
+  : >"$envs/$f"
+  [ "$f" = hello-lambda ] || target/debug/desk-local env "$f" >"$envs/$f"
+done
+for round in $(seq 0 $((RUNS - 1))); do
+  for f in $all; do
+    vars=()
+    while IFS= read -r line; do vars+=("$line"); done <"$envs/$f"
+    env -i PATH="$PATH" HOME="$HOME" RUST_LOG=warn BENCH_START=$((round * (WARM + 1))) \
+      BENCH_SUBST="{\"bucket\":\"$bucket\"}" \
+      AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
+      AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" AWS_ENDPOINT_URL_DYNAMODB="$AWS_ENDPOINT_URL_DYNAMODB" \
+      "${vars[@]}" \
+      python3 infra/scripts/lambda_bench.py "target/release/$f" 1 "$WARM" "infra/sizes/events/$f.json" >>"$results"
+  done
 done
 
 python3 - "$results" <<'PY'
 import json, os, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
+# One line per cold start: gather each binary's, in the order the binaries ran.
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    row = rows.setdefault(r["binary"], {"binary": r["binary"], "init_ms": [], "warm_ms": [], "errors": 0, "last_error": ""})
+    row["init_ms"] += r["init_ms"]
+    row["warm_ms"] += r["warm_ms"]
+    row["errors"] += r["errors"]
+    row["last_error"] = r["last_error"] or row["last_error"]
+rows = list(rows.values())
+for r in rows:
+    r["init_median_ms"] = statistics.median(r["init_ms"])
+    r["warm_median_ms"] = statistics.median(r["warm_ms"]) if r["warm_ms"] else None
 base = next(r for r in rows if r["binary"] == "hello-lambda")["init_median_ms"]
 mib = lambda p: os.path.getsize(p) / 1048576
 print(f"{'function':<13}{'init ms':>9}{'× hello':>9}{'warm ms':>9}{'x86_64 MiB':>12}{'arm64 MiB':>11}  errors")

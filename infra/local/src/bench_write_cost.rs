@@ -146,16 +146,30 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             .await
             .map_err(|e| format!("Scan: {e}"))?;
         for item in page.items() {
-            let size = item_bytes(item) + 100;
-            let copies = spec
-                .indexes
-                .iter()
-                .filter(|i| {
-                    item.contains_key(&i.hash)
-                        && i.range.as_ref().is_none_or(|r| item.contains_key(r))
-                })
-                .count();
-            bytes += size * (1 + copies);
+            // The item, and in each index that holds it (it has the index's keys) what that
+            // index projects: the table's and the index's keys, and all, or the listed,
+            // attributes; 100 bytes of overhead each, as DynamoDB bills storage.
+            bytes += item_bytes(item) + 100;
+            for index in spec.indexes.iter().filter(|i| {
+                item.contains_key(&i.hash) && i.range.as_ref().is_none_or(|r| item.contains_key(r))
+            }) {
+                let projected: std::collections::HashMap<_, _> = item
+                    .iter()
+                    .filter(|(name, _)| {
+                        index.projection == "ALL"
+                            || [
+                                Some(&spec.hash),
+                                spec.range.as_ref(),
+                                Some(&index.hash),
+                                index.range.as_ref(),
+                            ]
+                            .contains(&Some(*name))
+                            || (index.projection == "INCLUDE" && index.non_key.contains(name))
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                bytes += item_bytes(&projected) + 100;
+            }
         }
         start = page.last_evaluated_key;
         if start.is_none() {

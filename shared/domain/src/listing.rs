@@ -262,7 +262,8 @@ pub struct TicketQuery {
 }
 
 impl TicketQuery {
-    /// Whether `ticket` belongs in the result; storage filters the same way, this is the proof.
+    /// Whether `ticket` belongs in the result by its own fields: the tests' reference for
+    /// list pages (the full-text index answers the words, over notes and mail too).
     pub fn matches(&self, ticket: &Ticket) -> bool {
         self.matches_filters(ticket) && crate::words::matches(&ticket.search_text(), &self.terms)
     }

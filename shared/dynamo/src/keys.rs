@@ -23,7 +23,6 @@ pub const LIST_PK_VALUE: &str = "T";
 pub const STATUS_PK: &str = "status_pk";
 pub const ASSIGNEE_PK: &str = "assignee_pk";
 pub const CUSTOMER_PK: &str = "customer_pk";
-pub const SEARCH: &str = "search";
 
 pub const TICKET_SK: &str = "TICKET";
 pub const COUNTER_PK: &str = "COUNTER";
@@ -156,7 +155,6 @@ pub fn ticket_index_attributes(t: &Ticket) -> Vec<(&'static str, String)> {
         (STATUS_PK, t.status.as_str().to_string()),
         (ASSIGNEE_PK, Assignee::key_of(&t.assignee)),
         (CUSTOMER_PK, t.customer.email.key()),
-        (SEARCH, t.search_text()),
     ]
 }
 

@@ -27,8 +27,6 @@ pub(crate) struct Covered {
     pub status: bool,
     pub assignee: bool,
     pub customer: bool,
-    /// The items carry no search text (tag links): terms are checked on the tickets.
-    pub terms: bool,
     /// This tag is the partition (tag links).
     pub tag: Option<usize>,
 }
@@ -106,12 +104,6 @@ impl Filter {
         for (i, t) in q.tags.iter().enumerate() {
             if covered.tag != Some(i) {
                 f.contains("tags", t.as_str().to_string());
-            }
-        }
-        if !covered.terms {
-            for (i, term) in q.terms.iter().enumerate() {
-                let last = i + 1 == q.terms.len();
-                f.contains_any(keys::SEARCH, desk_domain::words::needles(term, last));
             }
         }
         f
@@ -393,7 +385,6 @@ impl DynamoStore {
                     forward,
                 };
                 let covered = Covered {
-                    terms: true,
                     tag: Some(0),
                     ..Covered::default()
                 };
