@@ -492,6 +492,81 @@ async fn a_rebuild_from_the_table_equals_what_the_stream_built_and_resumes() {
     assert_eq!(index_items(&s).await, streamed);
 }
 
+#[tokio::test]
+async fn a_bulk_import_of_the_index_equals_what_the_stream_built() {
+    use desk_domain::ports::TicketStore;
+    let s = Stack::start().await;
+    let mut numbers = Vec::new();
+    for i in 0..8 {
+        numbers.push(
+            s.ticket(Stack::ticket_body(
+                &format!("Heron {i} projector café"),
+                json!({"tags": [format!("t{}", i % 3)]}),
+            ))
+            .await,
+        );
+    }
+    s.drain_stream().await;
+    // Postings, word list and term documents (the import leaves counts alone).
+    let searchable = |items: Vec<String>| -> Vec<String> {
+        items
+            .into_iter()
+            .filter(|i| !i.contains("\"COUNT"))
+            .collect()
+    };
+    let streamed = searchable(index_items(&s).await);
+    assert!(
+        streamed.iter().any(|i| i.contains("W#heron")),
+        "{streamed:?}"
+    );
+    // Cleared (the test's own view of the table), then imported in one call by
+    // a process of its own, as a benchmark's loader does.
+    let client = s.store.client();
+    let items = client
+        .scan()
+        .table_name(s.store.table())
+        .send()
+        .await
+        .unwrap();
+    for item in items.items() {
+        let pk = item["pk"].as_s().unwrap();
+        if ["W#", "WD#", "TERMS#"].iter().any(|p| pk.starts_with(p)) {
+            client
+                .delete_item()
+                .table_name(s.store.table())
+                .key("pk", item["pk"].clone())
+                .key("sk", item["sk"].clone())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert!(searchable(index_items(&s).await).is_empty());
+    let store = desk_dynamo::DynamoStore::new(client.clone(), s.store.table());
+    let mut changes = Vec::new();
+    for n in &numbers {
+        let ticket = store
+            .get_ticket(desk_domain::TicketNumber::new(*n).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        changes.extend(
+            desk_domain::stream::Record::Ticket {
+                old: None,
+                new: Some(Box::new(ticket)),
+            }
+            .posting_change(),
+        );
+    }
+    store.import_postings(&changes).await.unwrap();
+    assert_eq!(searchable(index_items(&s).await), streamed);
+    assert_eq!(search(&s, "projector%20cafe", "admin").await.len(), 8);
+    // A part that is not new is refused: an import never overwrites a live index.
+    let mut stale = changes[0].clone();
+    stale.before = "0123456789abcdef".into();
+    assert!(store.import_postings(&[stale]).await.is_err());
+}
+
 /// One step of a random history.
 #[derive(Debug, Clone)]
 enum Step {

@@ -14,6 +14,9 @@ use desk_jobs::indexer::Indexer;
 const CHECKPOINT_PK: &str = "REINDEX";
 const CHECKPOINT_SK: &str = "CHECKPOINT";
 const PAGE: i32 = 500;
+/// Tickets applied in parallel within a page (the indexer applies 4 per batch;
+/// a rebuild has a whole table to go through).
+const TICKETS_IN_FLIGHT: usize = 8;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -119,6 +122,40 @@ async fn apply(indexer: &Indexer, item: &HashMap<String, AttributeValue>) -> Res
     }
 }
 
+/// One page's items: a ticket's items in the order read (they share its term
+/// document), different tickets in parallel, as the indexer applies a batch.
+async fn apply_page(
+    indexer: &Indexer,
+    items: &[HashMap<String, AttributeValue>],
+) -> Result<usize, String> {
+    use futures::{StreamExt, TryStreamExt};
+    let mut by_ticket: Vec<Vec<&HashMap<String, AttributeValue>>> = Vec::new();
+    let mut last_pk: Option<&AttributeValue> = None;
+    for item in items {
+        let pk = item.get("pk");
+        if by_ticket.is_empty() || pk != last_pk {
+            by_ticket.push(Vec::new());
+        }
+        last_pk = pk;
+        if let Some(group) = by_ticket.last_mut() {
+            group.push(item);
+        }
+    }
+    futures::stream::iter(by_ticket)
+        .map(|group| async move {
+            let mut applied = 0;
+            for item in group {
+                if apply(indexer, item).await? {
+                    applied += 1;
+                }
+            }
+            Ok::<_, String>(applied)
+        })
+        .buffer_unordered(TICKETS_IN_FLIGHT)
+        .try_fold(0, |sum, n| async move { Ok(sum + n) })
+        .await
+}
+
 /// The whole table, page by page, with a checkpoint after each page.
 pub async fn run(
     store: &DynamoStore,
@@ -168,11 +205,7 @@ pub async fn run(
             .send()
             .await
             .map_err(|e| format!("Scan tickets: {e}"))?;
-        for item in page.items() {
-            if apply(indexer, item).await? {
-                progress.items += 1;
-            }
-        }
+        progress.items += apply_page(indexer, page.items()).await?;
         progress.pages += 1;
         start = page.last_evaluated_key;
         let mut checkpoint = checkpoint_key();
