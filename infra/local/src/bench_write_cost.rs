@@ -81,13 +81,15 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             .await?;
     }
     let ingest_ms = started.elapsed().as_secs_f64() * 1000.0 / n as f64;
-    let ingest_parts = meter.take_parts();
-    let ingest = meter.take() / n as f64;
+    let ingest_bill = meter.take();
+    let ingest_parts = ingest_bill.parts;
+    let ingest = ingest_bill.total / n as f64;
     let started = Instant::now();
     stream.drain(&wired.indexer).await?;
     let index_ms = started.elapsed().as_secs_f64() * 1000.0 / n as f64;
-    let index_email_parts = meter.take_parts();
-    let index_email = meter.take() / n as f64;
+    let index_email_bill = meter.take();
+    let index_email_parts = index_email_bill.parts;
+    let index_email = index_email_bill.total / n as f64;
 
     let first = TicketNumber::FIRST;
     for i in 0..n {
@@ -105,10 +107,11 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         sent +=
             desk_local::workers::drain_once(&sqs, &resources.outbox_url, &wired.mailer, 1).await?;
     }
-    let reply_parts = meter.take_parts();
-    let reply = meter.take() / n as f64;
+    let reply_bill = meter.take();
+    let reply_parts = reply_bill.parts;
+    let reply = reply_bill.total / n as f64;
     stream.drain(&wired.indexer).await?;
-    let index_reply = meter.take() / n as f64;
+    let index_reply = meter.take().total / n as f64;
 
     for i in 0..n {
         let number = TicketNumber::new(first + i).map_err(|e| e.message)?;
@@ -127,10 +130,11 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
-    let edit_parts = meter.take_parts();
-    let edit = meter.take() / n as f64;
+    let edit_bill = meter.take();
+    let edit_parts = edit_bill.parts;
+    let edit = edit_bill.total / n as f64;
     stream.drain(&wired.indexer).await?;
-    let index_edit = meter.take() / n as f64;
+    let index_edit = meter.take().total / n as f64;
 
     // Storage: every item and its index copies (a GSI holds an item that has its keys).
     let spec = desk_local::template::desk_table_spec().map_err(|e| e.to_string())?;

@@ -117,25 +117,10 @@ impl Intercept for CallCounter {
 /// each write request's body.
 #[derive(Debug, Clone, Default)]
 pub struct WriteMeter {
-    units: Arc<Mutex<f64>>,
     parts: Arc<Mutex<std::collections::BTreeMap<String, f64>>>,
 }
 
-/// What a write costs: DynamoDB Local's total, and what DynamoDB bills — the
-/// same, except that index updates of a transaction are billed once where DynamoDB
-/// Local doubles them with the table's.
-fn billed(c: &aws_sdk_dynamodb::types::ConsumedCapacity, transaction: bool) -> f64 {
-    let total = c.capacity_units().unwrap_or_default();
-    if !transaction {
-        return total;
-    }
-    let indexes: f64 = c
-        .global_secondary_indexes()
-        .map(|m| m.values().filter_map(|i| i.capacity_units()).sum())
-        .unwrap_or_default();
-    total - indexes / 2.0
-}
-
+/// The writes the meter asks for their consumed capacity.
 const WRITES: [&str; 5] = [
     "PutItem",
     "UpdateItem",
@@ -144,43 +129,47 @@ const WRITES: [&str; 5] = [
     "BatchWriteItem",
 ];
 
-impl WriteMeter {
-    /// Write request units billed since the last call (table and indexes).
-    pub fn take(&self) -> f64 {
-        if let Ok(mut parts) = self.parts.lock() {
-            parts.clear();
-        }
-        self.units
-            .lock()
-            .map(|mut u| std::mem::take(&mut *u))
-            .unwrap_or_default()
-    }
+/// Write request units billed, in all and by what they wrote.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBill {
+    pub total: f64,
+    /// By operation and table or index (`PutItem table`, `TransactWriteItems
+    /// gsi_status`, …), largest first; they sum to `total`.
+    pub parts: Vec<(String, f64)>,
+}
 
-    /// The same units since the last call, by operation and by what they wrote
-    /// (`PutItem table`, `TransactWriteItems gsi_status`, …), largest first; does
-    /// not reset `take`'s total.
-    pub fn take_parts(&self) -> Vec<(String, f64)> {
+impl WriteMeter {
+    /// The units billed since the last call.
+    pub fn take(&self) -> WriteBill {
         let mut parts: Vec<(String, f64)> = self
             .parts
             .lock()
             .map(|mut p| std::mem::take(&mut *p).into_iter().collect())
             .unwrap_or_default();
         parts.sort_by(|a, b| b.1.total_cmp(&a.1));
-        parts
+        WriteBill {
+            total: parts.iter().map(|(_, u)| u).sum(),
+            parts,
+        }
     }
 
-    fn add_parts(&self, op: &str, c: &aws_sdk_dynamodb::types::ConsumedCapacity, tx: bool) {
+    /// What one response's consumed capacity bills. DynamoDB Local reports a
+    /// transaction's index writes twice (prepare and commit) where DynamoDB
+    /// bills them once: halved here, the one place that rule lives.
+    fn add(&self, op: &str, c: &aws_sdk_dynamodb::types::ConsumedCapacity, transaction: bool) {
         let Ok(mut parts) = self.parts.lock() else {
             return;
         };
-        if let Some(units) = c.table().and_then(|t| t.capacity_units()) {
-            *parts.entry(format!("{op} table")).or_default() += units;
-        }
+        let mut indexes = 0.0;
         for (index, capacity) in c.global_secondary_indexes().into_iter().flatten() {
             let units = capacity.capacity_units().unwrap_or_default();
+            indexes += units;
             *parts.entry(format!("{op} {index}")).or_default() +=
-                if tx { units / 2.0 } else { units };
+                if transaction { units / 2.0 } else { units };
         }
+        // The table's share: the total less the indexes' (as reported).
+        let table = c.capacity_units().unwrap_or_default() - indexes;
+        *parts.entry(format!("{op} table")).or_default() += table;
     }
 }
 
@@ -229,39 +218,29 @@ impl Intercept for WriteMeter {
         let Some(Ok(out)) = context.output_or_error() else {
             return Ok(());
         };
-        let sum = |c: &[aws_sdk_dynamodb::types::ConsumedCapacity], tx: bool| {
-            c.iter().map(|c| billed(c, tx)).sum::<f64>()
+        let each = |op: &str, c: &[aws_sdk_dynamodb::types::ConsumedCapacity], tx: bool| {
+            for c in c {
+                self.add(op, c, tx);
+            }
         };
-        let one = |op: &str, c: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>| {
-            c.map(|c| {
-                self.add_parts(op, c, false);
-                billed(c, false)
-            })
-        };
-        let units = if let Some(o) = out.downcast_ref::<op::put_item::PutItemOutput>() {
-            one("PutItem", o.consumed_capacity())
+        if let Some(o) = out.downcast_ref::<op::put_item::PutItemOutput>() {
+            if let Some(c) = o.consumed_capacity() {
+                self.add("PutItem", c, false);
+            }
         } else if let Some(o) = out.downcast_ref::<op::update_item::UpdateItemOutput>() {
-            one("UpdateItem", o.consumed_capacity())
+            if let Some(c) = o.consumed_capacity() {
+                self.add("UpdateItem", c, false);
+            }
         } else if let Some(o) = out.downcast_ref::<op::delete_item::DeleteItemOutput>() {
-            one("DeleteItem", o.consumed_capacity())
+            if let Some(c) = o.consumed_capacity() {
+                self.add("DeleteItem", c, false);
+            }
         } else if let Some(o) =
             out.downcast_ref::<op::transact_write_items::TransactWriteItemsOutput>()
         {
-            for c in o.consumed_capacity() {
-                self.add_parts("TransactWriteItems", c, true);
-            }
-            Some(sum(o.consumed_capacity(), true))
-        } else {
-            out.downcast_ref::<op::batch_write_item::BatchWriteItemOutput>()
-                .map(|o| {
-                    for c in o.consumed_capacity() {
-                        self.add_parts("BatchWriteItem", c, false);
-                    }
-                    sum(o.consumed_capacity(), false)
-                })
-        };
-        if let (Some(u), Ok(mut total)) = (units, self.units.lock()) {
-            *total += u;
+            each("TransactWriteItems", o.consumed_capacity(), true);
+        } else if let Some(o) = out.downcast_ref::<op::batch_write_item::BatchWriteItemOutput>() {
+            each("BatchWriteItem", o.consumed_capacity(), false);
         }
         Ok(())
     }

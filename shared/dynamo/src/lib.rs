@@ -21,7 +21,7 @@ mod tx;
 
 use aws_sdk_dynamodb::Client;
 
-pub use counter::{CallCounter, WriteMeter};
+pub use counter::{CallCounter, WriteBill, WriteMeter};
 pub use schema::{create_table, AttributeSpec, IndexSpec, TableSpec};
 
 /// Both stores over one table.
