@@ -3,20 +3,10 @@
 //! answer — by token, by our Message-ID or by the id SES gave the mail — comes
 //! back to the same ticket. Reading the conversation through the API.
 
-use desk_domain::Source;
-use desk_ingest::{Delivery, Outcome};
-use desk_tests::{assert_problem, sent_mail_to, Stack};
+use desk_ingest::Outcome;
+use desk_tests::{assert_problem, sent_mail_to, ses_delivery, Stack};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn delivery(id: &str) -> Delivery {
-    Delivery {
-        id: id.into(),
-        raw_key: format!("s3://local-inbound/inbound/{id}"),
-        envelope: vec!["support@desk.example".into()],
-        source: Source::Email,
-    }
-}
 
 /// A unique customer, so moto's global SES record holds only this test's mail.
 fn customer() -> String {
@@ -27,7 +17,7 @@ async fn receive(s: &Stack, raw: String) -> Outcome {
     let id = uuid::Uuid::new_v4().simple().to_string();
     s.inbound
         .ingest
-        .ingest(&delivery(&id), raw.as_bytes())
+        .ingest(&ses_delivery(&id), raw.as_bytes())
         .await
         .expect("ingest")
 }

@@ -460,3 +460,14 @@ async fn moto_data() -> Value {
     }
     panic!("moto's data.json stayed unreadable: {last}");
 }
+
+/// An SES delivery of mail to the desk's address, as the inbound handler makes
+/// it from an S3 event (its raw at `inbound/<id>` of the local bucket).
+pub fn ses_delivery(id: &str) -> desk_ingest::Delivery {
+    desk_ingest::Delivery {
+        id: id.into(),
+        raw_key: format!("s3://local-inbound/inbound/{id}"),
+        envelope: vec!["support@desk.example".into()],
+        source: desk_domain::Source::Email,
+    }
+}

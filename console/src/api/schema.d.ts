@@ -266,6 +266,8 @@ export interface paths {
          * @description Up to 4 MiB the answer carries the message (`message/rfc822`, as an attachment). Larger
          *     messages answer `303 See Other` to a signed S3 link valid for 5 minutes (a Lambda
          *     response is at most 6 MB). Replies have no raw MIME: `404 raw_message_not_found`.
+         *     A message received more than once keeps each reception's raw: `reception=N` downloads
+         *     the one at `receptions[N-1]` (`404 raw_message_not_found` past the last).
          */
         get: operations["downloadRawMessage"];
         put?: never;
@@ -1285,6 +1287,19 @@ export interface components {
             provider_message_id?: string;
             /** @description The Message-ID it answers. */
             in_reply_to?: string;
+            /**
+             * @description Received messages only, when received more than once (an SMTP retry, another desk
+             *     address, a mailbox read too): the later receptions of this same message (same
+             *     Message-ID and content), oldest first. Each raw is kept; download it with
+             *     `raw?reception=N`.
+             */
+            receptions?: components["schemas"]["Reception"][];
+        };
+        Reception: {
+            delivery_id: string;
+            /** @description Where this reception's raw MIME is kept (`s3://bucket/key`). */
+            raw_key: string;
+            received_at: components["schemas"]["Timestamp"];
         };
         MailMessagePage: {
             items: components["schemas"]["MailMessage"][];
@@ -2985,7 +3000,10 @@ export interface operations {
     };
     downloadRawMessage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 0 (default) for the first reception, N for `receptions[N-1]`. */
+                reception?: number;
+            };
             header?: {
                 /**
                  * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's

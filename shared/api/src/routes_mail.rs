@@ -20,7 +20,34 @@ pub const INLINE_DOWNLOAD_BYTES: usize = 4 * 1024 * 1024;
 /// A message as shown to a person: its HTML sanitised (stored as received).
 fn shown(mut m: MailMessage) -> MailMessage {
     m.html = m.html.map(|h| desk_mail::sanitize::clean_html(&h));
+    // How receptions are recognised, not something to show.
+    m.fingerprint = None;
     m
+}
+
+/// `?reception=N`: the message's N-th later reception (`receptions[N-1]`);
+/// absent or 0, the first. Nothing else may be asked.
+fn reception(req: &Request) -> Result<usize, Problem> {
+    let mut n = 0;
+    for (k, v) in crate::body::query_pairs(req) {
+        if k != "reception" {
+            return Err(Problem::invalid_query(FieldError::new(
+                k,
+                "is not a known query parameter",
+            )));
+        }
+        n = v
+            .parse()
+            .ok()
+            .filter(|n: &usize| *n <= 1_000)
+            .ok_or_else(|| {
+                Problem::invalid_query(FieldError::new(
+                    "reception",
+                    "must be an integer from 0 to 1000",
+                ))
+            })?;
+    }
+    Ok(n)
 }
 
 /// Message ids are time-ordered ids; anything else cannot exist.
@@ -129,12 +156,16 @@ pub(crate) async fn route(
             ))
         }
         ("GET", ["tickets", id, "messages", message, "raw"]) => {
-            no_query(req)?;
+            let reception = reception(req)?;
             let number = ticket_number(id)?;
             let (stored, raw) = desk
-                .raw_message(caller, number, message_id(message)?)
+                .raw_message(caller, number, message_id(message)?, reception)
                 .await?;
-            let name = format!("{}.eml", stored.id);
+            let name = if reception == 0 {
+                format!("{}.eml", stored.id)
+            } else {
+                format!("{}-{reception}.eml", stored.id)
+            };
             download(app, raw, &name, "message/rfc822", Large::At(stored.raw_key)).await
         }
         ("GET", ["tickets", id, "messages", message, "attachments", index]) => {
@@ -146,7 +177,7 @@ pub(crate) async fn route(
                 .filter(|i: &usize| *i < 1_000)
                 .ok_or_else(|| Problem::not_found("attachment"))?;
             let (stored, raw) = desk
-                .raw_message(caller, number, message_id(message)?)
+                .raw_message(caller, number, message_id(message)?, 0)
                 .await?;
             let part = desk_mail::attachment(&raw, index)
                 .ok_or_else(|| Problem::not_found("attachment"))?;

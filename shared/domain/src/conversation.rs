@@ -122,8 +122,18 @@ impl Desk {
         caller: &Caller,
         number: TicketNumber,
         id: &str,
+        reception: usize,
     ) -> DeskResult<(MailMessage, Vec<u8>)> {
-        let message = self.ticket_message(caller, number, id).await?;
+        let mut message = self.ticket_message(caller, number, id).await?;
+        if reception > 0 {
+            // A later reception of the same message: its own raw, byte for byte.
+            let Some(r) = message.receptions.get(reception - 1) else {
+                return Err(DeskError::NotFound {
+                    what: "raw_message",
+                });
+            };
+            message.raw_key = r.raw_key.clone();
+        }
         if message.raw_key.is_empty() {
             // Replies are stored as written, not as MIME.
             return Err(DeskError::NotFound {
@@ -216,6 +226,8 @@ impl Desk {
             send_state: Some(SendState::Queued),
             provider_message_id: None,
             in_reply_to,
+            fingerprint: None,
+            receptions: vec![],
         };
         mail.message = Some(message.id.clone());
 
@@ -266,6 +278,10 @@ impl Desk {
                     created: true,
                 })
             }
+            // A reply carries no fingerprint: never another reception.
+            Recorded::SameMessage { .. } => Err(DeskError::Storage(
+                "a reply was taken for a received message".into(),
+            )),
             Recorded::Duplicate => {
                 // Stored by an earlier call with this key: queue that same mail again
                 // (its first queueing may have failed); the ledger sends it once.

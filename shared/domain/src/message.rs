@@ -87,6 +87,23 @@ pub struct MailMessage {
     /// Outbound: the message it answers (`In-Reply-To`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
+    /// Inbound: the content's fingerprint (`desk_mail::fingerprint`); with
+    /// `rfc_message_id`, what recognises another reception of this message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Inbound: the receptions after the first (an SMTP retry, another desk
+    /// address, a mailbox read as well), each with its own raw MIME kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receptions: Vec<Reception>,
+}
+
+/// Another reception of a message already on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reception {
+    pub delivery_id: String,
+    /// Where this reception's raw MIME is kept (`s3://bucket/key`).
+    pub raw_key: String,
+    pub received_at: DateTime<Utc>,
 }
 
 /// What threading needs of a ticket's recent messages.
@@ -117,11 +134,18 @@ pub enum TicketWrite {
 }
 
 /// How a delivery was recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
     Stored,
     /// This delivery was recorded before (redelivery, retry, racing poller): nothing written.
     Duplicate,
+    /// Another delivery of the same message (same Message-ID and fingerprint) is
+    /// on `ticket` as `message`: nothing written; record this one as a
+    /// [`Reception`] of it.
+    SameMessage {
+        ticket: TicketNumber,
+        message: String,
+    },
 }
 
 #[async_trait]
@@ -129,14 +153,26 @@ pub trait MessageStore: Send + Sync {
     /// The ticket that owns any of these RFC message ids (ours or received). 1 round trip.
     async fn ticket_for_message_ids(&self, ids: &[String]) -> DeskResult<Option<TicketNumber>>;
     /// Records the delivery, the message, the ticket write, the activity entries and
-    /// the message's ids, in one transaction conditioned on the delivery being new.
-    /// 1 round trip. `VersionConflict` if an `Update` lost a race.
+    /// the message's ids, in one transaction conditioned on the delivery being new
+    /// and, for a message with a Message-ID and a fingerprint, on no other
+    /// delivery of it being recorded (`SameMessage`). 1 round trip.
+    /// `VersionConflict` if an `Update` lost a race.
     async fn record(
         &self,
         message: &MailMessage,
         write: &TicketWrite,
         activity: &[ActivityEntry],
         message_ids: &[String],
+    ) -> DeskResult<Recorded>;
+    /// Records `reception` as another delivery of `message` on ticket `number`:
+    /// its delivery marker (so it too is recorded once) and the message's list
+    /// of receptions, in one transaction. `Duplicate` if this delivery was
+    /// recorded before. 1 round trip.
+    async fn add_reception(
+        &self,
+        number: TicketNumber,
+        message: &str,
+        reception: &Reception,
     ) -> DeskResult<Recorded>;
     /// Keeps a delivery that must not become a ticket (virus): recorded once. 1 round trip.
     async fn quarantine(

@@ -1,12 +1,15 @@
 //! `MessageStore` on DynamoDB. A received email is one transaction: the delivery
 //! marker (conditioned on not existing: exactly once), the message, the ticket
-//! write, the activity and the message-id index items.
+//! write, the activity and the message-id index items. A message's own id item
+//! also gets its reception key, `r_<fingerprint>` → where it was recorded,
+//! conditioned on not existing: one message however often it is received; a
+//! later reception of it is kept on that message.
 //!
 //! | item            | pk                 | sk            |
 //! |-----------------|--------------------|---------------|
 //! | delivery marker | `DELIVERY#<id>`    | `DELIVERY`    |
 //! | message         | `TICKET#<n>`       | `MSG#<time id>`|
-//! | message id      | `MSGID#<rfc id>`   | `MSGID`       |
+//! | message id      | `MSGID#<rfc id>`   | `MSGID` (`ticket`; `r_<fingerprint>`: each content received under it) |
 //! | quarantine      | `DELIVERY#<id>`    | `DELIVERY` (with `quarantined`) |
 
 use std::collections::HashMap;
@@ -16,7 +19,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use desk_domain::message::{
-    Direction, MailMessage, MessageStore, Recorded, ThreadRef, TicketWrite,
+    Direction, MailMessage, MessageStore, Reception, Recorded, ThreadRef, TicketWrite,
 };
 use desk_domain::{ActivityEntry, DeskError, DeskResult, TicketNumber};
 use desk_domain::{Page, PageRequest};
@@ -49,21 +52,94 @@ fn msgid_pk(id: &str) -> String {
     }
 }
 
-fn msgid_update(table: &str, id: &str, ticket: TicketNumber) -> DeskResult<TransactWriteItem> {
+/// The message-id index update for `id`; with `reception` (the attribute of
+/// the message's content and the message), also its reception key, written
+/// only if no delivery of that content was recorded before.
+fn msgid_update(
+    table: &str,
+    id: &str,
+    ticket: TicketNumber,
+    reception: Option<(&str, &MailMessage)>,
+) -> DeskResult<TransactWriteItem> {
     // First writer keeps an id: a reused Message-ID never moves to another ticket.
-    let update = Update::builder()
+    let mut update = Update::builder()
         .table_name(table)
         .key(keys::PK, s(msgid_pk(id)))
         .key(keys::SK, s("MSGID"))
-        .update_expression("SET ticket = if_not_exists(ticket, :n)")
-        .expression_attribute_values(":n", AttributeValue::N(ticket.get().to_string()))
+        .expression_attribute_values(":n", AttributeValue::N(ticket.get().to_string()));
+    update = match reception {
+        None => update.update_expression("SET ticket = if_not_exists(ticket, :n)"),
+        Some((attr, message)) => update
+            .update_expression("SET ticket = if_not_exists(ticket, :n), #r = :at")
+            .condition_expression("attribute_not_exists(#r)")
+            .expression_attribute_names("#r", attr)
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::M(HashMap::from([
+                    (
+                        "ticket".to_string(),
+                        AttributeValue::N(message.ticket.get().to_string()),
+                    ),
+                    ("message".to_string(), s(message.id.clone())),
+                ])),
+            ),
+    };
+    let update = update
         .build()
         .map_err(|e| DeskError::Storage(e.to_string()))?;
     Ok(TransactWriteItem::builder().update(update).build())
 }
 
+/// A message's Message-ID and the attribute of its content on that id's index
+/// item (`r_<fingerprint>`): what recognises another reception of it. `None`
+/// for mail without either.
+fn reception_key(message: &MailMessage) -> Option<(String, String)> {
+    let id = message
+        .rfc_message_id
+        .as_deref()
+        .filter(|i| !i.trim().is_empty())?;
+    let fingerprint = message.fingerprint.as_deref().filter(|f| !f.is_empty())?;
+    Some((id.to_string(), format!("r_{fingerprint}")))
+}
+
 fn message_sk(id: &str) -> String {
     format!("MSG#{id}")
+}
+
+impl DynamoStore {
+    /// Where the message whose reception key is `attr` on index item `pk` was
+    /// recorded (it exists: its condition just failed). 1 round trip.
+    async fn received_as(&self, pk: &str, attr: &str) -> DeskResult<Recorded> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s("MSGID"))
+            .projection_expression("#r")
+            .expression_attribute_names("#r", attr)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(storage("GetItem reception key"))?;
+        let item = out
+            .item
+            .and_then(|mut i| i.remove(attr))
+            .and_then(|v| v.as_m().ok().cloned())
+            .unwrap_or_default();
+        let ticket = item
+            .get("ticket")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .and_then(|n| TicketNumber::new(n).ok());
+        let message = item.get("message").and_then(|v| v.as_s().ok()).cloned();
+        match (ticket, message) {
+            (Some(ticket), Some(message)) => Ok(Recorded::SameMessage { ticket, message }),
+            _ => Err(DeskError::Storage(format!(
+                "reception key {pk} is incomplete"
+            ))),
+        }
+    }
 }
 
 /// A transaction holds at most 100 items; message ids beyond this are not indexed.
@@ -75,7 +151,8 @@ impl MessageStore for DynamoStore {
         if ids.is_empty() {
             return Ok(None);
         }
-        let mut keys_and = KeysAndAttributes::builder();
+        // Not the reception keys the item also holds.
+        let mut keys_and = KeysAndAttributes::builder().projection_expression("pk, ticket");
         let mut seen = Vec::new();
         for id in ids.iter().take(100) {
             let pk = msgid_pk(id);
@@ -190,14 +267,30 @@ impl MessageStore for DynamoStore {
         for entry in activity {
             items.push(tx::put(&self.table, activity_item(entry)?, None)?);
         }
+        // The message's own id carries its reception key: (position, key, attribute).
+        let reception = reception_key(message);
+        let mut guarded: Option<(usize, String, String)> = None;
         let mut indexed = Vec::new();
-        for id in message_ids.iter().take(MAX_INDEXED_IDS) {
+        let own = reception.as_ref().map(|(id, _)| msgid_pk(id));
+        let ids = message_ids
+            .iter()
+            .take(MAX_INDEXED_IDS)
+            .map(String::as_str)
+            .chain(reception.as_ref().map(|(id, _)| id.as_str()));
+        for id in ids {
             let pk = msgid_pk(id);
             if indexed.contains(&pk) {
                 continue;
             }
-            indexed.push(pk);
-            items.push(msgid_update(&self.table, id, message.ticket)?);
+            indexed.push(pk.clone());
+            let guard = match (&reception, &own) {
+                (Some((_, attr)), Some(own)) if *own == pk => {
+                    guarded = Some((items.len(), pk, attr.clone()));
+                    Some((attr.as_str(), message))
+                }
+                _ => None,
+            };
+            items.push(msgid_update(&self.table, id, message.ticket, guard)?);
         }
         // Tag links go last: the cancellation reasons checked below are by position.
         match write {
@@ -218,6 +311,14 @@ impl MessageStore for DynamoStore {
         {
             Ok(_) => Ok(Recorded::Stored),
             Err(e) if tx::condition_failed_at(&e, 0) => Ok(Recorded::Duplicate),
+            Err(e)
+                if guarded
+                    .as_ref()
+                    .is_some_and(|(at, _, _)| tx::condition_failed_at(&e, *at)) =>
+            {
+                let (_, pk, attr) = guarded.unwrap_or_default();
+                self.received_as(&pk, &attr).await
+            }
             Err(e) if tx::condition_failed_at(&e, 1) => match write {
                 TicketWrite::Update { ticket, .. } => {
                     let current = self.get_ticket_version(ticket.number).await?;
@@ -229,6 +330,56 @@ impl MessageStore for DynamoStore {
                 TicketWrite::Touch { .. } => Err(DeskError::NotFound { what: "ticket" }),
             },
             Err(e) => Err(storage("TransactWriteItems inbound")(e)),
+        }
+    }
+
+    async fn add_reception(
+        &self,
+        number: TicketNumber,
+        message: &str,
+        reception: &Reception,
+    ) -> DeskResult<Recorded> {
+        let marker = tx::put(
+            &self.table,
+            HashMap::from([
+                (keys::PK.to_string(), s(delivery_pk(&reception.delivery_id))),
+                (keys::SK.to_string(), s("DELIVERY")),
+                (
+                    "ticket".to_string(),
+                    AttributeValue::N(number.get().to_string()),
+                ),
+                ("message".to_string(), s(message)),
+                ("raw_key".to_string(), s(reception.raw_key.clone())),
+                ("at".to_string(), s(keys::ts(reception.received_at))),
+            ]),
+            Some("attribute_not_exists(pk)"),
+        )?;
+        let entry: AttributeValue = serde_dynamo::to_attribute_value(reception)
+            .map_err(|e| DeskError::Storage(format!("encode: {e}")))?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::ticket_pk(number)))
+            .key(keys::SK, s(message_sk(message)))
+            .update_expression("SET receptions = list_append(if_not_exists(receptions, :none), :r)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":none", AttributeValue::L(vec![]))
+            .expression_attribute_values(":r", AttributeValue::L(vec![entry]))
+            .build()
+            .map_err(|e| DeskError::Storage(e.to_string()))?;
+        match tx::transact(
+            self.client
+                .transact_write_items()
+                .transact_items(marker)
+                .transact_items(TransactWriteItem::builder().update(update).build()),
+        )
+        .await
+        {
+            Ok(_) => Ok(Recorded::Stored),
+            Err(e) if tx::condition_failed_at(&e, 0) => Ok(Recorded::Duplicate),
+            Err(e) if tx::condition_failed_at(&e, 1) => {
+                Err(DeskError::NotFound { what: "message" })
+            }
+            Err(e) => Err(storage("TransactWriteItems reception")(e)),
         }
     }
 
@@ -363,7 +514,7 @@ impl MessageStore for DynamoStore {
             items.push(TransactWriteItem::builder().update(update).build());
         }
         for id in message_ids.iter().take(MAX_INDEXED_IDS) {
-            items.push(msgid_update(&self.table, id, number)?);
+            items.push(msgid_update(&self.table, id, number, None)?);
         }
         match tx::transact(
             self.client

@@ -40,6 +40,9 @@ pub enum Outcome {
     Reply(TicketNumber),
     /// Seen before: nothing written.
     Duplicate,
+    /// Another reception of a message already on this ticket (same Message-ID
+    /// and content): kept on that message, its raw too; no new message.
+    AnotherReception(TicketNumber),
     /// Virus: kept aside, not a ticket.
     Quarantined,
 }
@@ -184,7 +187,41 @@ impl Ingest {
             send_state: None,
             provider_message_id: None,
             in_reply_to: mail.in_reply_to.first().cloned(),
+            fingerprint: mail.fingerprint.clone(),
+            receptions: vec![],
         }
+    }
+
+    /// `delivery` is another reception of `message` on ticket `ticket`: kept on it.
+    async fn another_reception(
+        &self,
+        delivery: &Delivery,
+        ticket: TicketNumber,
+        message: &str,
+    ) -> DeskResult<Outcome> {
+        let reception = desk_domain::message::Reception {
+            delivery_id: delivery.id.clone(),
+            raw_key: delivery.raw_key.clone(),
+            received_at: self.desk.clock.now(),
+        };
+        Ok(
+            match self
+                .desk
+                .messages
+                .add_reception(ticket, message, &reception)
+                .await?
+            {
+                Recorded::Duplicate => Outcome::Duplicate,
+                _ => {
+                    tracing::info!(
+                        ticket = ticket.get(),
+                        message,
+                        "another reception of a message kept on it"
+                    );
+                    Outcome::AnotherReception(ticket)
+                }
+            },
+        )
     }
 
     fn received_entry(&self, message: &MailMessage) -> ActivityEntry {
@@ -217,8 +254,8 @@ impl Ingest {
                     .quarantine(&delivery.id, &delivery.raw_key, "virus", now)
                     .await?
                 {
-                    Recorded::Stored => Outcome::Quarantined,
                     Recorded::Duplicate => Outcome::Duplicate,
+                    _ => Outcome::Quarantined,
                 },
             );
         }
@@ -341,6 +378,9 @@ impl Ingest {
             {
                 Recorded::Stored => Outcome::Reply(ticket.number),
                 Recorded::Duplicate => Outcome::Duplicate,
+                Recorded::SameMessage { ticket, message } => {
+                    return self.another_reception(delivery, ticket, &message).await
+                }
             },
         )
     }
@@ -399,6 +439,10 @@ impl Ingest {
             .await?
         {
             Recorded::Duplicate => Ok(Outcome::Duplicate),
+            // The number allocated for it stays unused.
+            Recorded::SameMessage { ticket, message } => {
+                self.another_reception(delivery, ticket, &message).await
+            }
             Recorded::Stored => {
                 if let Some(e) = &evaluation {
                     if e.actions.notify && mail.automation.is_none() && !mail.verdicts.spam {

@@ -3,6 +3,7 @@
 //! find the signals that thread a reply onto its ticket.
 
 pub mod attachment;
+pub mod fingerprint;
 pub mod headers;
 pub mod parse;
 pub mod robots;

@@ -60,6 +60,10 @@ pub struct Bounce {
 pub struct ParsedMail {
     /// RFC Message-ID without angle brackets (threading only: senders reuse or omit it).
     pub message_id: Option<String>,
+    /// The content's fingerprint ([`crate::fingerprint`]): with the Message-ID,
+    /// what recognises another reception of the same message. `None` when the
+    /// mail did not parse.
+    pub fingerprint: Option<String>,
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
     pub from: Option<Mailbox>,
@@ -257,6 +261,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
     let Some(msg) = MessageParser::default().parse(raw) else {
         return ParsedMail {
             message_id: None,
+            fingerprint: None,
             in_reply_to: vec![],
             references: vec![],
             from: None,
@@ -413,6 +418,7 @@ pub fn parse(raw: &[u8], limits: &Limits, own_addresses: &[String]) -> ParsedMai
         message_id: msg
             .message_id()
             .map(|m| m.trim_matches(|c| c == '<' || c == '>').to_string()),
+        fingerprint: Some(crate::fingerprint::fingerprint(&msg)),
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
         reply_to: mailboxes(msg.reply_to()).into_iter().next(),
