@@ -1,7 +1,7 @@
 //! `MessageStore` on DynamoDB. A received email is one transaction: the delivery
 //! marker (conditioned on not existing: exactly once), the message, the ticket
-//! write, the activity and the message-id index items. A message's own id item
-//! also gets its reception key, `r_<fingerprint>` → where it was recorded,
+//! write, the activity and the message-id index items. Beside its own id's item,
+//! a message's reception key (`R#<fingerprint>` → where it was recorded),
 //! conditioned on not existing: one message however often it is received; a
 //! later reception of it is kept on that message.
 //!
@@ -9,7 +9,8 @@
 //! |-----------------|--------------------|---------------|
 //! | delivery marker | `DELIVERY#<id>`    | `DELIVERY`    |
 //! | message         | `TICKET#<n>`       | `MSG#<time id>`|
-//! | message id      | `MSGID#<rfc id>`   | `MSGID` (`ticket`; `r_<fingerprint>`: each content received under it) |
+//! | message id      | `MSGID#<rfc id>`   | `MSGID` (`ticket`) |
+//! | reception key   | `MSGID#<rfc id>`   | `R#<fingerprint>` (`ticket`, `message`) |
 //! | quarantine      | `DELIVERY#<id>`    | `DELIVERY` (with `quarantined`) |
 
 use std::collections::HashMap;
@@ -52,54 +53,30 @@ fn msgid_pk(id: &str) -> String {
     }
 }
 
-/// The message-id index update for `id`; with `reception` (the attribute of
-/// the message's content and the message), also its reception key, written
-/// only if no delivery of that content was recorded before.
-fn msgid_update(
-    table: &str,
-    id: &str,
-    ticket: TicketNumber,
-    reception: Option<(&str, &MailMessage)>,
-) -> DeskResult<TransactWriteItem> {
+fn msgid_update(table: &str, id: &str, ticket: TicketNumber) -> DeskResult<TransactWriteItem> {
     // First writer keeps an id: a reused Message-ID never moves to another ticket.
-    let mut update = Update::builder()
+    let update = Update::builder()
         .table_name(table)
         .key(keys::PK, s(msgid_pk(id)))
         .key(keys::SK, s("MSGID"))
-        .expression_attribute_values(":n", AttributeValue::N(ticket.get().to_string()));
-    update = match reception {
-        None => update.update_expression("SET ticket = if_not_exists(ticket, :n)"),
-        Some((attr, message)) => update
-            .update_expression("SET ticket = if_not_exists(ticket, :n), #r = :at")
-            .condition_expression("attribute_not_exists(#r)")
-            .expression_attribute_names("#r", attr)
-            .expression_attribute_values(
-                ":at",
-                AttributeValue::M(HashMap::from([
-                    (
-                        "ticket".to_string(),
-                        AttributeValue::N(message.ticket.get().to_string()),
-                    ),
-                    ("message".to_string(), s(message.id.clone())),
-                ])),
-            ),
-    };
-    let update = update
+        .update_expression("SET ticket = if_not_exists(ticket, :n)")
+        .expression_attribute_values(":n", AttributeValue::N(ticket.get().to_string()))
         .build()
         .map_err(|e| DeskError::Storage(e.to_string()))?;
     Ok(TransactWriteItem::builder().update(update).build())
 }
 
-/// A message's Message-ID and the attribute of its content on that id's index
-/// item (`r_<fingerprint>`): what recognises another reception of it. `None`
-/// for mail without either.
+/// A message's Message-ID and its reception key's sort key under that id
+/// (`R#<fingerprint>`): what recognises another reception of it. An item of
+/// its own per content, so mail reusing a Message-ID never grows one item.
+/// `None` for mail without either.
 fn reception_key(message: &MailMessage) -> Option<(String, String)> {
     let id = message
         .rfc_message_id
         .as_deref()
         .filter(|i| !i.trim().is_empty())?;
     let fingerprint = message.fingerprint.as_deref().filter(|f| !f.is_empty())?;
-    Some((id.to_string(), format!("r_{fingerprint}")))
+    Some((id.to_string(), format!("R#{fingerprint}")))
 }
 
 fn message_sk(id: &str) -> String {
@@ -107,26 +84,20 @@ fn message_sk(id: &str) -> String {
 }
 
 impl DynamoStore {
-    /// Where the message whose reception key is `attr` on index item `pk` was
-    /// recorded (it exists: its condition just failed). 1 round trip.
-    async fn received_as(&self, pk: &str, attr: &str) -> DeskResult<Recorded> {
+    /// Where the message with reception key `pk` / `sk` was recorded (it
+    /// exists: its condition just failed). 1 round trip.
+    async fn received_as(&self, pk: &str, sk: &str) -> DeskResult<Recorded> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .key(keys::PK, s(pk))
-            .key(keys::SK, s("MSGID"))
-            .projection_expression("#r")
-            .expression_attribute_names("#r", attr)
+            .key(keys::SK, s(sk))
             .consistent_read(true)
             .send()
             .await
             .map_err(storage("GetItem reception key"))?;
-        let item = out
-            .item
-            .and_then(|mut i| i.remove(attr))
-            .and_then(|v| v.as_m().ok().cloned())
-            .unwrap_or_default();
+        let item = out.item.unwrap_or_default();
         let ticket = item
             .get("ticket")
             .and_then(|v| v.as_n().ok())
@@ -136,7 +107,7 @@ impl DynamoStore {
         match (ticket, message) {
             (Some(ticket), Some(message)) => Ok(Recorded::SameMessage { ticket, message }),
             _ => Err(DeskError::Storage(format!(
-                "reception key {pk} is incomplete"
+                "reception key {pk} {sk} is incomplete"
             ))),
         }
     }
@@ -151,8 +122,7 @@ impl MessageStore for DynamoStore {
         if ids.is_empty() {
             return Ok(None);
         }
-        // Not the reception keys the item also holds.
-        let mut keys_and = KeysAndAttributes::builder().projection_expression("pk, ticket");
+        let mut keys_and = KeysAndAttributes::builder();
         let mut seen = Vec::new();
         for id in ids.iter().take(100) {
             let pk = msgid_pk(id);
@@ -267,7 +237,7 @@ impl MessageStore for DynamoStore {
         for entry in activity {
             items.push(tx::put(&self.table, activity_item(entry)?, None)?);
         }
-        // The message's own id carries its reception key: (position, key, attribute).
+        // Beside the message's own id, its reception key: (position, pk, sk).
         let reception = reception_key(message);
         let mut guarded: Option<(usize, String, String)> = None;
         let mut indexed = Vec::new();
@@ -283,14 +253,25 @@ impl MessageStore for DynamoStore {
                 continue;
             }
             indexed.push(pk.clone());
-            let guard = match (&reception, &own) {
-                (Some((_, attr)), Some(own)) if *own == pk => {
-                    guarded = Some((items.len(), pk, attr.clone()));
-                    Some((attr.as_str(), message))
+            items.push(msgid_update(&self.table, id, message.ticket)?);
+            if let (Some((_, sk)), Some(own)) = (&reception, &own) {
+                if *own == pk {
+                    guarded = Some((items.len(), pk.clone(), sk.clone()));
+                    items.push(tx::put(
+                        &self.table,
+                        HashMap::from([
+                            (keys::PK.to_string(), s(pk)),
+                            (keys::SK.to_string(), s(sk.clone())),
+                            (
+                                "ticket".to_string(),
+                                AttributeValue::N(message.ticket.get().to_string()),
+                            ),
+                            ("message".to_string(), s(message.id.clone())),
+                        ]),
+                        Some("attribute_not_exists(pk)"),
+                    )?);
                 }
-                _ => None,
-            };
-            items.push(msgid_update(&self.table, id, message.ticket, guard)?);
+            }
         }
         // Tag links go last: the cancellation reasons checked below are by position.
         match write {
@@ -316,8 +297,8 @@ impl MessageStore for DynamoStore {
                     .as_ref()
                     .is_some_and(|(at, _, _)| tx::condition_failed_at(&e, *at)) =>
             {
-                let (_, pk, attr) = guarded.unwrap_or_default();
-                self.received_as(&pk, &attr).await
+                let (_, pk, sk) = guarded.unwrap_or_default();
+                self.received_as(&pk, &sk).await
             }
             Err(e) if tx::condition_failed_at(&e, 1) => match write {
                 TicketWrite::Update { ticket, .. } => {
@@ -514,7 +495,7 @@ impl MessageStore for DynamoStore {
             items.push(TransactWriteItem::builder().update(update).build());
         }
         for id in message_ids.iter().take(MAX_INDEXED_IDS) {
-            items.push(msgid_update(&self.table, id, number, None)?);
+            items.push(msgid_update(&self.table, id, number)?);
         }
         match tx::transact(
             self.client
