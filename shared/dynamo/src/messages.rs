@@ -87,23 +87,17 @@ impl DynamoStore {
     /// Where the message with reception key `pk` / `sk` was recorded (it
     /// exists: its condition just failed). 1 round trip.
     async fn received_as(&self, pk: &str, sk: &str) -> DeskResult<Recorded> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(storage("GetItem reception key"))?;
-        let item = out.item.unwrap_or_default();
-        let ticket = item
-            .get("ticket")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .and_then(|n| TicketNumber::new(n).ok());
-        let message = item.get("message").and_then(|v| v.as_s().ok()).cloned();
+        /// A reception key's attributes.
+        #[derive(serde::Deserialize)]
+        struct ReceivedAt {
+            ticket: u64,
+            message: String,
+        }
+        let at: Option<ReceivedAt> = self.get_entry(pk, sk.to_string()).await?;
+        let (ticket, message) = match at {
+            Some(at) => (TicketNumber::new(at.ticket).ok(), Some(at.message)),
+            None => (None, None),
+        };
         match (ticket, message) {
             (Some(ticket), Some(message)) => Ok(Recorded::SameMessage { ticket, message }),
             _ => Err(DeskError::Storage(format!(
