@@ -122,7 +122,16 @@ async fn a_reply_is_sent_from_the_desk_threaded_and_its_ids_recorded() {
         )
         .await;
     assert_eq!(one.status, StatusCode::OK, "{}", one.body);
-    assert_eq!(one.body["text"], "Please unplug it.\nThanks");
+    // The text as sent: as written, then the customer's message quoted.
+    let text = one.body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Please unplug it.\nThanks\n\nOn "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(" Carol wrote:\n> My printer is on fire.\n"),
+        "{text}"
+    );
 
     // The activity log has the reply (by the agent) and the sending (by the system).
     let activity = s.get(&format!("/tickets/{n}/activity"), "admin").await;
@@ -341,12 +350,14 @@ async fn a_reply_costs_a_known_number_of_dynamodb_round_trips() {
     let r = post_reply(&s, n, "admin", json!({"text": "counted"}), None).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let calls = s.counter.take();
-    // The caller, the ticket, the thread's ids, then one transaction.
-    assert_eq!(
-        calls,
-        ["GetItem", "GetItem", "Query", "TransactWriteItems"],
-        "{calls:?}"
-    );
+    // The caller, the ticket; the thread's ids and the desk's signature in
+    // parallel; the answered message (quoted); then one transaction.
+    assert_eq!(calls.len(), 6, "{calls:?}");
+    assert_eq!(calls[..2], ["GetItem", "GetItem"], "{calls:?}");
+    let mut parallel = calls[2..4].to_vec();
+    parallel.sort();
+    assert_eq!(parallel, ["GetItem", "Query"], "{calls:?}");
+    assert_eq!(calls[4..], ["GetItem", "TransactWriteItems"], "{calls:?}");
 }
 
 fn bounce_of(message_id: &str, recipient: &str, subject: &str) -> String {

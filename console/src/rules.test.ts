@@ -5,7 +5,7 @@ import type { Schemas } from "./api/client";
 const rule = (id: string, position: number, is_default = false): Schemas["Rule"] => ({
   id, name: id, description: "", enabled: true, position, match_mode: "all", is_default, version: 1,
   conditions: [{ field: "subject", operator: "contains", value: "x", case_sensitive: false }],
-  actions: { status: null, priority: "high", assignee: null, add_tags: [], notify: false },
+  actions: { status: null, priority: "high", assignee: null, add_tags: [], notify: false, acknowledge: null },
   created_at: "2026-12-01T00:00:00Z", updated_at: "2026-12-01T00:00:00Z",
 });
 

@@ -31,6 +31,7 @@ export function ruleUpdate(r: Rule): Schemas["RuleUpdate"] {
       assignee: r.actions.assignee,
       add_tags: r.actions.add_tags,
       notify: r.actions.notify,
+      acknowledge: r.actions.acknowledge ?? null,
     },
   };
 }

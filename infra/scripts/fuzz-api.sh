@@ -50,6 +50,10 @@ cat >"$config" <<'TOML'
 #   - createTicketSession, createServiceCase, createModule, replaceModule: `assignee`
 #     must name an existing active user; createServiceCase's `ticket` must name a
 #     ticket the caller may see.
+#   - createUser, replaceUser, createTextModule, replaceTextModule, setDeskSignature,
+#     setOwnSignature: a placeholder (`{{…}}`) must be one of the known ones.
+#   - replyByEmail: `text_module` must name an existing module; text and module must not
+#     both be empty.
 #   - createRule, replaceRule: a `matches` condition's regular expression must compile
 #     (the service's syntax and size limits); `actions.assignee` must name an existing
 #     active user or an existing group; the default rule (replaceRule) keeps no
@@ -59,7 +63,8 @@ cat >"$config" <<'TOML'
 [[operations]]
 include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
-                        "createRule", "replaceRule"]
+                        "createRule", "replaceRule", "createTextModule", "replaceTextModule", "setDeskSignature",
+                        "setOwnSignature", "replyByEmail"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 

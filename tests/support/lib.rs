@@ -387,6 +387,8 @@ pub struct SentMail {
     pub raw: String,
     pub subject: String,
     pub text: String,
+    /// The `text/html` part, if the mail has one (never made up from the text).
+    pub html: Option<String>,
 }
 
 impl SentMail {
@@ -415,6 +417,18 @@ pub async fn sent_mail_to(to: &str) -> Vec<SentMail> {
                     .and_then(|m| m.body_text(0))
                     .map(|t| t.to_string())
                     .unwrap_or_default(),
+                html: msg.as_ref().and_then(|m| {
+                    m.parts
+                        .iter()
+                        .find(|p| {
+                            mail_parser::MimeHeaders::content_type(*p).is_some_and(|ct| {
+                                ct.ctype().eq_ignore_ascii_case("text")
+                                    && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html"))
+                            })
+                        })
+                        .and_then(|p| p.text_contents())
+                        .map(str::to_string)
+                }),
                 raw,
             }
         })

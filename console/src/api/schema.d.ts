@@ -179,13 +179,21 @@ export interface paths {
          *     `Re: [#1001] <name>`, and `In-Reply-To` / `References` naming the ticket's latest received
          *     message, so the customer's answer comes back to the same ticket whichever signal survives.
          *
+         *     The mail has a text part (the text as written, in Markdown) and an HTML part (the Markdown
+         *     rendered and sanitised: raw HTML in the text is shown as text). Below the text come the
+         *     caller's signature and the desk's (`PUT /me/signature`, `PUT /settings/signature`) after a
+         *     `-- ` line, then the answered message quoted (`On …, … wrote:` and `> ` lines, at most 200).
+         *     The stored reply (`text`, `html`) is the mail as sent. An empty reply (no text, and no
+         *     module) is `400`, field `text`.
+         *
          *     `status` (optional) changes the ticket's status in the same write, e.g. `waiting` for the
          *     customer. Send an `Idempotency-Key` to retry safely: a retry with the same key answers
          *     `200` with the stored reply and queues it again only if it was not sent yet; the mailer
          *     sends each reply once.
          *
-         *     DynamoDB round trips: 1 GetItem (caller) + 1 GetItem (ticket) + 1 Query (thread ids) +
-         *     1 TransactWriteItems; then 1 SQS SendMessage.
+         *     DynamoDB round trips: 1 GetItem (caller) + 1 GetItem (ticket), then in parallel 1 Query
+         *     (thread ids), 1 GetItem (desk signature) and, with `text_module`, 1 GetItem (the module);
+         *     1 GetItem (the answered message) + 1 TransactWriteItems; then 1 SQS SendMessage.
          */
         post: operations["replyByEmail"];
         delete?: never;
@@ -720,6 +728,136 @@ export interface paths {
          * @description The default rule cannot be deleted (`409 default_rule`); edit its actions instead.
          */
         delete: operations["deleteRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/text-modules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every text module, by name (agents and administrators)
+         * @description DynamoDB round trips: 1 GetItem (caller) + 1 Query (the modules' partition).
+         */
+        get: operations["listTextModules"];
+        put?: never;
+        /**
+         * Create a text module (administrators)
+         * @description `text` is Markdown with placeholders, filled when the module is used: `{{customer.name}}`,
+         *     `{{customer.first_name}}`, `{{customer.email}}`, `{{ticket.number}}`, `{{ticket.name}}`,
+         *     `{{agent.name}}`, `{{agent.first_name}}`, `{{agent.email}}`. Any other placeholder is
+         *     refused (`400 invalid_field`, field `text`, naming it). A desk holds at most 500 modules
+         *     (`409 too_many_text_modules`).
+         */
+        post: operations["createTextModule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/text-modules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
+                id: components["parameters"]["TextModuleId"];
+            };
+            cookie?: never;
+        };
+        /** One text module, unfilled (agents and administrators) */
+        get: operations["getTextModule"];
+        /**
+         * Replace a text module (administrators)
+         * @description `version` must be the module's current version (else `409 version_conflict` with
+         *     `current_version`); the edit increments it. The same checks as on create apply.
+         */
+        put: operations["replaceTextModule"];
+        post?: never;
+        /**
+         * Delete a text module (administrators)
+         * @description Replies that used it keep their text.
+         */
+        delete: operations["deleteTextModule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{id}/text-modules/{moduleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+                /** @description A text module id handed out by `POST /text-modules`. */
+                moduleId: components["parameters"]["TextModuleIdInTicket"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A text module filled for this ticket and the caller, to insert into a reply
+         * @description The module's text with its placeholders filled from the ticket (customer, number, name) and
+         *     the caller (agent). A customer without a name is named by their address.
+         *     DynamoDB round trips: 1 GetItem (caller), then 1 GetItem (ticket) and 1 GetItem (module)
+         *     in parallel.
+         */
+        get: operations["fillTextModule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settings/signature": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The desk's signature, below every reply after the agent's own (everyone reads it) */
+        get: operations["getDeskSignature"];
+        /**
+         * Set the desk's signature (administrators)
+         * @description Markdown with the placeholders of text modules (an unknown one is `400`, field `text`).
+         *     `version` is the version read (0 before the first); else `409 version_conflict`.
+         */
+        put: operations["setDeskSignature"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/signature": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the caller's own signature, below their replies
+         * @description Markdown with the placeholders of text modules; empty removes it.
+         */
+        put: operations["setOwnSignature"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1306,12 +1444,20 @@ export interface components {
             next_cursor: string | null;
         };
         NewReply: {
-            /** @description 1-100000 characters after trimming. */
-            text: string;
+            /**
+             * @description Markdown (plain text is Markdown too; a line break stays a line break), at most 100000
+             *     characters after trimming; may be empty when `text_module` is given.
+             */
+            text?: string;
+            /**
+             * @description A text module, filled for this ticket and the caller and placed after `text` (a blank
+             *     line between). One that does not exist is `400 invalid_field`, field `text_module`.
+             */
+            text_module?: components["schemas"]["TextModuleId"];
             cc?: components["schemas"]["EmailInput"][];
             /** @description A status to set with the reply (`null` or absent leaves it). */
             status?: components["schemas"]["Status"] | null;
-        };
+        } | unknown | unknown;
         Note: {
             id: components["schemas"]["ActivityId"];
             ticket: components["schemas"]["TicketNumber"];
@@ -1337,6 +1483,8 @@ export interface components {
             groups: components["schemas"]["Id"][];
             /** @description An inactive user can no longer call the API; their history stays. */
             active: boolean;
+            /** @description Markdown below this user's replies, before the desk's signature (empty means none). */
+            signature: string;
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
@@ -1348,6 +1496,7 @@ export interface components {
             email: components["schemas"]["EmailInput"];
             role: components["schemas"]["Role"];
             groups?: components["schemas"]["UserGroups"];
+            signature?: components["schemas"]["SignatureText"];
         };
         UserUpdate: {
             name: components["schemas"]["DisplayName"];
@@ -1356,6 +1505,8 @@ export interface components {
             groups?: components["schemas"]["UserGroups"];
             /** @default true */
             active: boolean;
+            /** @description Absent keeps the current signature. */
+            signature?: components["schemas"]["SignatureText"];
         };
         UserList: {
             items: components["schemas"]["User"][];
@@ -1667,11 +1818,14 @@ export interface components {
             add_tags: components["schemas"]["Tag"][];
             /** @description Send a notification email to the assigned user, or to every member of the assigned group. */
             notify: boolean;
+            /** @description A text module the desk answers the customer with when the email opens a ticket (`null` for none). */
+            acknowledge: components["schemas"]["TextModuleId"] | null;
         };
         /**
          * @description What a matching rule does to the new ticket; absent or `null` fields change nothing. An
          *     `assignee` must be an active user or a group (else `400`, field `actions.assignee`);
-         *     `notify: true` needs an assignee (`400`, field `actions.notify`).
+         *     `notify: true` needs an assignee (`400`, field `actions.notify`); `acknowledge` must name an
+         *     existing text module (`400`, field `actions.acknowledge`).
          */
         ActionsInput: {
             status?: components["schemas"]["Status"] | null;
@@ -1680,6 +1834,12 @@ export interface components {
             add_tags?: components["schemas"]["Tags"];
             /** @default false */
             notify: boolean;
+            /**
+             * @description A text module to answer the customer with when the email opens a ticket: automatic mail
+             *     (`Auto-Submitted: auto-replied`), never to robots, lists or spam, within the limit on
+             *     automatic mail per address, threaded so the answer joins the ticket.
+             */
+            acknowledge?: components["schemas"]["TextModuleId"] | null;
         };
         /** @description Rules run by ascending position, ties by id. */
         RulePosition: number;
@@ -1829,6 +1989,55 @@ export interface components {
             user: components["schemas"]["User"];
             role: components["schemas"]["Role"];
             groups: components["schemas"]["Id"][];
+        };
+        /** @description `m` and 12 lowercase letters or digits. */
+        TextModuleId: string;
+        /**
+         * @description Markdown, 1-20000 characters after trimming, with placeholders among
+         *     `{{customer.name}}`, `{{customer.first_name}}`, `{{customer.email}}`, `{{ticket.number}}`,
+         *     `{{ticket.name}}`, `{{agent.name}}`, `{{agent.first_name}}`, `{{agent.email}}` (any other is `400`).
+         */
+        ModuleText: string;
+        /** @description Markdown, at most 2000 characters after trimming, with the placeholders of text modules; may be empty. */
+        SignatureText: string;
+        TextModule: {
+            id: components["schemas"]["TextModuleId"];
+            name: string;
+            text: string;
+            version: number;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        TextModuleList: {
+            items: components["schemas"]["TextModule"][];
+        };
+        NewTextModule: {
+            name: components["schemas"]["DisplayName"];
+            text: components["schemas"]["ModuleText"];
+        };
+        TextModuleUpdate: {
+            version: number;
+            name: components["schemas"]["DisplayName"];
+            text: components["schemas"]["ModuleText"];
+        };
+        FilledTextModule: {
+            id: components["schemas"]["TextModuleId"];
+            name: string;
+            /** @description The module's text, placeholders filled. */
+            text: string;
+        };
+        DeskSignature: {
+            text: string;
+            version: number;
+            updated_at?: components["schemas"]["Timestamp"];
+        };
+        SignatureUpdate: {
+            /** @description The version read; 0 before the signature was first set. */
+            version: number;
+            text: components["schemas"]["SignatureText"];
+        };
+        OwnSignature: {
+            text: components["schemas"]["SignatureText"];
         };
         /** @description `mb` and 12 lowercase letters or digits. */
         MailboxId: string;
@@ -2193,6 +2402,51 @@ export interface components {
                 };
             };
         };
+        /** @description No such text module. */
+        TextModuleNotFound: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 404;
+                    /** @constant */
+                    code?: "text_module_not_found";
+                };
+            };
+        };
+        /** @description No such ticket (or one the caller may not see), or no such text module. */
+        TicketOrTextModuleNotFound: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 404;
+                    /** @enum {unknown} */
+                    code?: "ticket_not_found" | "text_module_not_found";
+                };
+            };
+        };
+        /** @description The desk holds 500 text modules already. */
+        TooManyTextModules: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 409;
+                    /** @constant */
+                    code?: "too_many_text_modules";
+                };
+            };
+        };
         /** @description No such mailbox. */
         MailboxNotFound: {
             headers: {
@@ -2404,6 +2658,10 @@ export interface components {
         SessionCode: components["schemas"]["SessionCodeInput"];
         /** @description A module id. A malformed id cannot exist and is answered `404 module_not_found`. */
         ModuleId: components["schemas"]["ModuleId"];
+        /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
+        TextModuleId: components["schemas"]["TextModuleId"];
+        /** @description A text module id handed out by `POST /text-modules`. */
+        TextModuleIdInTicket: components["schemas"]["TextModuleId"];
         /**
          * @description A rule id: `default` or one handed out by `POST /rules`. Any other id is answered `404
          *     rule_not_found`.
@@ -4222,6 +4480,342 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["RuleNotFound"];
             409: components["responses"]["DefaultRule"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTextModules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All text modules. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextModuleList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTextModule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTextModule"];
+            };
+        };
+        responses: {
+            /** @description The new module. */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Path of the new module. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextModule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["TooManyTextModules"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTextModule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
+                id: components["parameters"]["TextModuleId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The module. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextModule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TextModuleNotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replaceTextModule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
+                id: components["parameters"]["TextModuleId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextModuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description The module after the update. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextModule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TextModuleNotFound"];
+            409: components["responses"]["RuleVersionConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteTextModule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
+                id: components["parameters"]["TextModuleId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TextModuleNotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fillTextModule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+                /** @description A text module id handed out by `POST /text-modules`. */
+                moduleId: components["parameters"]["TextModuleIdInTicket"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The filled module. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilledTextModule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TicketOrTextModuleNotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDeskSignature: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signature (`text` empty and `version` 0 until first set). */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskSignature"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setDeskSignature: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignatureUpdate"];
+            };
+        };
+        responses: {
+            /** @description The signature now. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskSignature"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["RuleVersionConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setOwnSignature: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnSignature"];
+            };
+        };
+        responses: {
+            /** @description The caller with the new signature. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -8,6 +8,7 @@ pub mod problem;
 mod routes;
 mod routes_cases;
 mod routes_mail;
+mod routes_texts;
 mod strict;
 
 use desk_domain::Desk;

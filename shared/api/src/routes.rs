@@ -41,6 +41,11 @@ pub(crate) fn method_not_allowed(allowed: &str) -> Problem {
 pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
     Some(match segments {
         ["me"] => "GET",
+        ["me", "signature"] => "PUT",
+        ["settings", "signature"] => "GET, PUT",
+        ["text-modules"] => "GET, POST",
+        ["text-modules", _] => "GET, PUT, DELETE",
+        ["tickets", _, "text-modules", _] => "GET",
         ["tickets"] => "GET, POST",
         ["tickets", "counts"] => "GET",
         ["tickets", _] => "GET, PATCH",
@@ -92,6 +97,9 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     }
     let subject = app.auth.subject(req)?;
     let caller = app.desk.caller(&subject).await?;
+    if crate::routes_texts::owns(&segments) {
+        return crate::routes_texts::route(app, req, &caller, &method, &segments).await;
+    }
     if matches!(segments.get(2), Some(&"replies") | Some(&"messages")) {
         return crate::routes_mail::route(app, req, &caller, &method, &segments).await;
     }

@@ -112,6 +112,7 @@ mod tests {
             role,
             groups: groups.iter().map(|g| GroupId::parse(g).unwrap()).collect(),
             active: true,
+            signature: String::new(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         })

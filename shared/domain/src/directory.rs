@@ -15,6 +15,9 @@ pub struct User {
     pub groups: Vec<GroupId>,
     /// An inactive user can no longer call the API; their history stays.
     pub active: bool,
+    /// Markdown below this user's replies, before the desk's (empty: none).
+    #[serde(default)]
+    pub signature: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,6 +51,11 @@ fn unique_groups(groups: Vec<GroupId>) -> Result<Vec<GroupId>, FieldError> {
     Ok(out)
 }
 
+fn signature(raw: &str) -> Result<String, FieldError> {
+    use crate::mail::text_modules::{module_text, SIGNATURE_TEXT};
+    module_text(raw, "signature", SIGNATURE_TEXT, true)
+}
+
 /// `POST /users` body.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +66,8 @@ pub struct NewUser {
     pub role: Role,
     #[serde(default)]
     pub groups: Vec<GroupId>,
+    #[serde(default)]
+    pub signature: String,
 }
 
 impl NewUser {
@@ -69,6 +79,7 @@ impl NewUser {
             role: self.role,
             groups: unique_groups(self.groups)?,
             active: true,
+            signature: signature(&self.signature)?,
             created_at: now,
             updated_at: now,
         })
@@ -86,6 +97,9 @@ pub struct UserUpdate {
     pub groups: Vec<GroupId>,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Absent: kept as it is (clients that predate signatures clear nothing).
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 fn yes() -> bool {
@@ -101,6 +115,10 @@ impl UserUpdate {
             role: self.role,
             groups: unique_groups(self.groups)?,
             active: self.active,
+            signature: match &self.signature {
+                Some(s) => signature(s)?,
+                None => user.signature.clone(),
+            },
             created_at: user.created_at,
             updated_at: now,
         })

@@ -5,10 +5,10 @@
 pub mod access;
 pub mod activity;
 pub mod cases;
-pub mod conversation;
 pub mod directory;
 pub mod error;
 pub mod listing;
+pub mod mail;
 pub mod mailbox;
 pub mod message;
 pub mod module;
@@ -30,6 +30,8 @@ pub use activity::{ActivityEntry, ActivityKind, Actor};
 pub use directory::{Group, User};
 pub use error::{DeskError, DeskResult, FieldError};
 pub use listing::{ListRequest, Order, Page, SortKey, TicketQuery};
+/// Replies: kept at the crate root for the paths other crates use.
+pub use mail::conversation;
 pub use note::Note;
 pub use ports::{Clock, DirectoryStore, PageRequest, SystemClock, TicketStore};
 pub use service::{Desk, Settings};

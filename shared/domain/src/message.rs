@@ -109,6 +109,8 @@ pub struct Reception {
 /// What threading needs of a ticket's recent messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadRef {
+    /// The message's id on its ticket.
+    pub id: String,
     pub direction: Direction,
     pub rfc_message_id: Option<String>,
     pub from: String,

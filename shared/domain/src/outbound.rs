@@ -14,6 +14,9 @@ pub struct OutgoingMail {
     pub to: Vec<EmailAddress>,
     pub subject: String,
     pub text: String,
+    /// An HTML part beside the text (formatted replies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
     /// `Auto-Submitted` value for automatic mail (`auto-generated`, `auto-replied`);
     /// `None` for mail a person wrote.
     pub auto_submitted: Option<String>,
@@ -51,6 +54,7 @@ impl OutgoingMail {
             to,
             subject,
             text,
+            html: None,
             auto_submitted: Some("auto-generated".into()),
             ticket,
             purpose: purpose.into(),

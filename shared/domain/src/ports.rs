@@ -253,3 +253,39 @@ pub trait RuleStore: Send + Sync {
     ) -> DeskResult<()>;
     async fn delete_rule(&self, id: &str) -> DeskResult<bool>;
 }
+
+/// The standard texts replies are written with: text modules and the desk's
+/// signature, in one small partition.
+#[async_trait]
+pub trait StandardTextStore: Send + Sync {
+    /// Every module. 1 Query per MB.
+    async fn list_text_modules(&self) -> DeskResult<Vec<crate::mail::text_modules::TextModule>>;
+    /// 1 GetItem.
+    async fn get_text_module(
+        &self,
+        id: &str,
+    ) -> DeskResult<Option<crate::mail::text_modules::TextModule>>;
+    /// `AlreadyExists` if the id is taken. 1 PutItem.
+    async fn create_text_module(
+        &self,
+        module: &crate::mail::text_modules::TextModule,
+    ) -> DeskResult<()>;
+    /// Replaces the module if its stored version is `expected_version`, else
+    /// `VersionConflict`. 1 PutItem.
+    async fn replace_text_module(
+        &self,
+        module: &crate::mail::text_modules::TextModule,
+        expected_version: u64,
+    ) -> DeskResult<()>;
+    /// Whether a module was deleted. 1 DeleteItem.
+    async fn delete_text_module(&self, id: &str) -> DeskResult<bool>;
+    /// The desk's signature, below every reply (empty until set). 1 GetItem.
+    async fn desk_signature(&self) -> DeskResult<crate::mail::text_modules::DeskSignature>;
+    /// Stores the desk's signature if its stored version is `expected_version`
+    /// (0: never set), else `VersionConflict`. 1 PutItem.
+    async fn set_desk_signature(
+        &self,
+        signature: &crate::mail::text_modules::DeskSignature,
+        expected_version: u64,
+    ) -> DeskResult<()>;
+}

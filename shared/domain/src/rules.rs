@@ -311,6 +311,9 @@ pub struct Actions {
     /// Send a notification email to the assigned user, or to every member of the
     /// assigned group. The engine only reports it; sending happens elsewhere.
     pub notify: bool,
+    /// Answer the customer with this text module (an acknowledgement) when the
+    /// email opens a ticket; never to robots, lists or spam. Reported, sent elsewhere.
+    pub acknowledge: Option<String>,
 }
 
 impl Actions {
@@ -364,6 +367,7 @@ impl Actions {
             && self.assignee.is_none()
             && self.add_tags.is_empty()
             && !self.notify
+            && self.acknowledge.is_none()
     }
 }
 
@@ -1806,6 +1810,7 @@ mod tests {
             assignee: Some(Assignee::Group(GroupId::parse("support").unwrap())),
             add_tags: vec![Tag::parse("billing").unwrap()],
             notify: true,
+            acknowledge: Some("mabcdefabcdef".into()),
         };
         let e = evaluate(&[r.clone(), default_rule()], &email());
         assert_eq!(e.actions, r.actions);

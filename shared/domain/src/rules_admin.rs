@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 
 use crate::access::Caller;
-use crate::error::{DeskError, DeskResult};
-use crate::rules::{next_position, CompiledRules, DryRun, NewRule, Rule, RuleInput, RuleUpdate};
+use crate::error::{DeskError, DeskResult, FieldError};
+use crate::rules::{
+    next_position, Actions, CompiledRules, DryRun, NewRule, Rule, RuleInput, RuleUpdate,
+};
 use crate::service::Desk;
 use crate::ticket::Assignee;
 
@@ -28,6 +30,23 @@ impl Desk {
             known.insert(a.clone(), exists);
         }
         Ok(known)
+    }
+
+    /// An acknowledgement must name an existing text module (checked when the rule
+    /// is saved, so ingest never meets a missing one it could have refused).
+    async fn acknowledgement_exists(&self, caller: &Caller, actions: &Actions) -> DeskResult<()> {
+        match &actions.acknowledge {
+            Some(id) => match self.text_module(caller, id).await {
+                Ok(_) => Ok(()),
+                Err(DeskError::NotFound { .. }) => Err(FieldError::new(
+                    "actions.acknowledge",
+                    format!("no text module {id:?}"),
+                )
+                .into()),
+                Err(e) => Err(e),
+            },
+            None => Ok(()),
+        }
     }
 
     /// Every rule, ordered as they run; the default rule is created on first use.
@@ -79,6 +98,7 @@ impl Desk {
 
     pub async fn create_rule(&self, caller: &Caller, input: NewRule) -> DeskResult<Rule> {
         caller.require_admin()?;
+        self.acknowledgement_exists(caller, &input.actions).await?;
         let known = self.assignee_exists(input.assignee()).await?;
         let existing = self.all_rules().await?;
         let id = format!("r{}", self.random.id(12));
@@ -101,6 +121,7 @@ impl Desk {
                 current: current.version,
             });
         }
+        self.acknowledgement_exists(caller, &input.actions).await?;
         let known = self.assignee_exists(input.assignee()).await?;
         let next = input.validate(&current, self.clock.now(), &|a| {
             known.get(a).copied().unwrap_or(false)

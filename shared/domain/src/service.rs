@@ -38,6 +38,7 @@ pub struct Desk {
     pub cases: Arc<dyn CaseStore>,
     pub modules: Arc<dyn ModuleStore>,
     pub rules: Arc<dyn RuleStore>,
+    pub text_modules: Arc<dyn crate::ports::StandardTextStore>,
     pub messages: Arc<dyn MessageStore>,
     pub raw_mail: Arc<dyn RawMailStore>,
     pub reply_address: Arc<dyn ReplyAddress>,

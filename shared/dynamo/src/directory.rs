@@ -67,6 +67,46 @@ impl DynamoStore {
         }
     }
 
+    /// Puts an entry if its stored `version` is `expected_version` (0: it must not
+    /// exist yet); otherwise `VersionConflict` with the stored version (0 if none).
+    pub(crate) async fn put_versioned<T: Serialize>(
+        &self,
+        value: &T,
+        pk: &str,
+        sk: String,
+        expected_version: u64,
+    ) -> DeskResult<()> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(value, pk.to_string(), sk.clone())?));
+        let put = if expected_version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :v")
+                .expression_attribute_values(
+                    ":v",
+                    aws_sdk_dynamodb::types::AttributeValue::N(expected_version.to_string()),
+                )
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => {
+                #[derive(serde::Deserialize)]
+                struct Versioned {
+                    version: u64,
+                }
+                let current = self
+                    .get_entry::<Versioned>(pk, sk)
+                    .await?
+                    .map_or(0, |v| v.version);
+                Err(DeskError::VersionConflict { current })
+            }
+            Err(e) => Err(storage("PutItem versioned")(e)),
+        }
+    }
+
     pub(crate) async fn delete_entry(&self, pk: &str, sk: String) -> DeskResult<bool> {
         let out = self
             .client

@@ -16,6 +16,7 @@ mod schema;
 pub mod search;
 #[cfg(feature = "stream")]
 pub mod stream;
+mod texts;
 mod tickets;
 mod tx;
 

@@ -426,7 +426,7 @@ impl MessageStore for DynamoStore {
             .expression_attribute_values(":p", s("MSG#"))
             .scan_index_forward(false)
             .limit(limit.clamp(1, 100) as i32)
-            .projection_expression("direction, rfc_message_id, #from")
+            .projection_expression("sk, direction, rfc_message_id, #from")
             .expression_attribute_names("#from", "from")
             .send()
             .await
@@ -438,6 +438,9 @@ impl MessageStore for DynamoStore {
             .map(|item| {
                 let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
                 ThreadRef {
+                    id: text("sk")
+                        .and_then(|sk| sk.strip_prefix("MSG#").map(str::to_string))
+                        .unwrap_or_default(),
                     direction: match text("direction").as_deref() {
                         Some("outbound") => Direction::Outbound,
                         _ => Direction::Inbound,

@@ -1,14 +1,11 @@
 //! `RuleStore` on DynamoDB: `RULES` / `RULE#<id>`.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
 use desk_domain::ports::RuleStore;
 use desk_domain::rules::Rule;
-use desk_domain::{DeskError, DeskResult};
+use desk_domain::DeskResult;
 
-use crate::item::to_item;
-use crate::{storage, DynamoStore};
+use crate::DynamoStore;
 
 const RULES_PK: &str = "RULES";
 
@@ -32,28 +29,8 @@ impl RuleStore for DynamoStore {
     }
 
     async fn replace_rule(&self, rule: &Rule, expected_version: u64) -> DeskResult<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(rule, RULES_PK.into(), rule_sk(&rule.id))?))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                let current = self.get_rule(&rule.id).await?.map_or(0, |r| r.version);
-                Err(DeskError::VersionConflict { current })
-            }
-            Err(e) => Err(storage("PutItem rule")(e)),
-        }
+        self.put_versioned(rule, RULES_PK, rule_sk(&rule.id), expected_version)
+            .await
     }
 
     async fn delete_rule(&self, id: &str) -> DeskResult<bool> {

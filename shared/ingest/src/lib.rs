@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use desk_domain::mail::acknowledgement::Acknowledged;
 use desk_domain::message::{Direction, MailMessage, Recorded, TicketWrite};
 use desk_domain::outbound::OutgoingMail;
 use desk_domain::rules::{CompiledRules, Evaluation};
@@ -445,8 +446,13 @@ impl Ingest {
             }
             Recorded::Stored => {
                 if let Some(e) = &evaluation {
-                    if e.actions.notify && mail.automation.is_none() && !mail.verdicts.spam {
+                    // Automatic mail never answers robots, lists or spam.
+                    let person = mail.automation.is_none() && !mail.verdicts.spam;
+                    if e.actions.notify && person {
                         self.notify(&ticket, e).await;
+                    }
+                    if let (Some(module), true) = (&e.actions.acknowledge, person) {
+                        self.acknowledge(&ticket, module, &message).await;
                     }
                 }
                 Ok(Outcome::NewTicket(number))
@@ -529,6 +535,27 @@ impl Ingest {
             }
         }
         Ok(ticket)
+    }
+
+    /// The rule asked to acknowledge the customer's mail. The ticket is stored
+    /// whatever becomes of it; a failure is logged, not retried.
+    async fn acknowledge(&self, ticket: &Ticket, module: &str, message: &MailMessage) {
+        match self
+            .desk
+            .acknowledge(ticket, module, message, AUTO_MAIL_PER_HOUR)
+            .await
+        {
+            Ok(Acknowledged::Queued) | Ok(Acknowledged::AlreadySent) => {}
+            Ok(Acknowledged::Limited) => {
+                tracing::warn!(ticket = %ticket.number, "automatic mail limit reached; acknowledgement dropped")
+            }
+            Ok(Acknowledged::NoModule) => {
+                tracing::warn!(ticket = %ticket.number, module, "the acknowledgement's text module is gone")
+            }
+            Err(err) => {
+                tracing::warn!(ticket = %ticket.number, error = %err, "acknowledging failed")
+            }
+        }
     }
 
     /// The rule asked to notify the assignee (or every member of the assigned

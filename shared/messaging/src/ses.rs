@@ -16,6 +16,9 @@ pub fn mime(from: &EmailAddress, mail: &OutgoingMail) -> DeskResult<Vec<u8>> {
         .subject(mail.subject.as_str())
         .message_id(mail.rfc_message_id(from))
         .text_body(mail.text.as_str());
+    if let Some(html) = &mail.html {
+        builder = builder.html_body(html.as_str());
+    }
     if !mail.cc.is_empty() {
         builder = builder.cc(mail.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>());
     }

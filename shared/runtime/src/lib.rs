@@ -44,6 +44,7 @@ pub fn desk(store: DynamoStore, settings: Settings, adapters: Adapters) -> Desk 
         cases: store.clone(),
         modules: store.clone(),
         rules: store.clone(),
+        text_modules: store.clone(),
         messages: store.clone(),
         mailboxes: store.clone(),
         limiter: store,

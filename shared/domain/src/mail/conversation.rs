@@ -13,6 +13,8 @@ use crate::access::Caller;
 use crate::activity::{time_ordered_id, ActivityEntry, ActivityKind, Actor};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::Page;
+use crate::mail::formatting::{compose, Quoted};
+use crate::mail::text_modules::{fill, Values};
 use crate::message::{Direction, MailMessage, Recorded, SendState, TicketWrite};
 use crate::note::excerpt;
 use crate::outbound::OutgoingMail;
@@ -33,7 +35,12 @@ pub const THREAD_REFERENCES: usize = 10;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewReply {
+    /// Markdown (plain text is Markdown too). May be empty when `text_module` is given.
+    #[serde(default)]
     pub text: String,
+    /// A text module, filled for this ticket and placed after `text`.
+    #[serde(default)]
+    pub text_module: Option<String>,
     #[serde(default)]
     pub cc: Vec<EmailAddress>,
     /// A status to set with the reply, e.g. `waiting` for the customer.
@@ -144,8 +151,12 @@ impl Desk {
         Ok((message, raw))
     }
 
-    /// Replies to the ticket's customer by email. Round trips: 1 GetItem (the
-    /// ticket), 1 Query (the thread's ids), 1 transaction, 1 SQS send.
+    /// Replies to the ticket's customer by email: the text (and text module) as
+    /// Markdown with an HTML part, the agent's and the desk's signatures, the
+    /// answered message quoted. Round trips: 1 GetItem (the ticket), then in
+    /// parallel 1 Query (the thread's ids), 1 GetItem (the desk's signature) and,
+    /// with a module, 1 GetItem (it); 1 GetItem (the answered message), 1
+    /// transaction, 1 SQS send.
     pub async fn reply(
         &self,
         caller: &Caller,
@@ -153,13 +164,40 @@ impl Desk {
         input: NewReply,
         key: Option<&str>,
     ) -> DeskResult<ReplyOutcome> {
-        let text = bounded_text(&input.text, REPLY_TEXT, false)
-            .map_err(|e| FieldError::new("text", e.message))?;
         if input.cc.len() > REPLY_CC {
             return Err(FieldError::new("cc", format!("at most {REPLY_CC} addresses")).into());
         }
         let key = key.map(idempotency_key).transpose()?;
         let ticket = self.ticket(caller, number).await?;
+        let module = async {
+            match &input.text_module {
+                Some(id) => match self.text_module(caller, id).await {
+                    Ok(m) => Ok(Some(m)),
+                    Err(DeskError::NotFound { .. }) => Err(DeskError::from(FieldError::new(
+                        "text_module",
+                        format!("no text module {id:?}"),
+                    ))),
+                    Err(e) => Err(e),
+                },
+                None => Ok(None),
+            }
+        };
+        let (recent, desk_signature, module) = futures::try_join!(
+            self.messages.recent_thread(number, THREAD_REFERENCES),
+            self.text_modules.desk_signature(),
+            module,
+        )?;
+        let values = Values::new(&ticket, &caller.user);
+        let body = [
+            input.text.trim().to_string(),
+            module.map(|m| fill(&m.text, &values)).unwrap_or_default(),
+        ]
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+        let body = bounded_text(&body, REPLY_TEXT, false)
+            .map_err(|e| FieldError::new("text", e.message))?;
         let now = self.clock.now();
         // The key is the caller's: the same key from someone else is another reply.
         let mail_id = match &key {
@@ -171,19 +209,37 @@ impl Desk {
         };
         let delivery_id = format!("out:{mail_id}");
 
-        let recent = self
-            .messages
-            .recent_thread(number, THREAD_REFERENCES)
-            .await?;
-        let in_reply_to = recent
+        let answered = recent
             .iter()
-            .find(|m| m.direction == Direction::Inbound && m.rfc_message_id.is_some())
-            .and_then(|m| m.rfc_message_id.clone());
+            .find(|m| m.direction == Direction::Inbound && m.rfc_message_id.is_some());
+        let in_reply_to = answered.and_then(|m| m.rfc_message_id.clone());
+        let quoted = match answered {
+            Some(m) => self.messages.get_message(number, &m.id).await?,
+            None => None,
+        };
         let references: Vec<String> = recent
             .iter()
             .rev()
             .filter_map(|m| m.rfc_message_id.clone())
             .collect();
+        let signatures = [
+            fill(&caller.user.signature, &values),
+            fill(&desk_signature.text, &values),
+        ];
+        let composed = compose(
+            &body,
+            &[signatures[0].as_str(), signatures[1].as_str()],
+            quoted.as_ref().map(|q| Quoted {
+                from: if q.from_name.is_empty() {
+                    &q.from
+                } else {
+                    &q.from_name
+                },
+                at: q.received_at,
+                text: &q.text,
+            }),
+        );
+        let text = composed.text;
         let mut mail = OutgoingMail::automatic(
             mail_id,
             vec![ticket.customer.email.clone()],
@@ -194,6 +250,7 @@ impl Desk {
         );
         // A person wrote it: not automatic mail.
         mail.auto_submitted = None;
+        mail.html = Some(composed.html.clone());
         mail.cc = input.cc.clone();
         mail.reply_to = Some(
             self.reply_address
@@ -216,7 +273,7 @@ impl Desk {
             cc: mail.cc.iter().map(|a| a.to_string()).collect(),
             subject: mail.subject.clone(),
             text,
-            html: None,
+            html: Some(composed.html),
             attachments: vec![],
             automation: None,
             spam: false,
@@ -289,6 +346,7 @@ impl Desk {
                 let mut again = mail;
                 again.subject = stored.subject.clone();
                 again.text = stored.text.clone();
+                again.html = stored.html.clone();
                 again.cc = stored
                     .cc
                     .iter()

@@ -1,0 +1,8 @@
+//! Mail the desk writes: replies to customers, their formatting (Markdown to
+//! HTML, signatures, the answered message quoted) and the text modules agents
+//! answer with.
+
+pub mod acknowledgement;
+pub mod conversation;
+pub mod formatting;
+pub mod text_modules;
