@@ -32,10 +32,18 @@ test("the second editor sees the conflict and re-applies", async () => {
   let now = (await apiCall("admin", "GET", "/tickets/1003")).body;
   assert.equal(now.status, before.status, "nothing overwritten silently");
 
-  await box.getByRole("button", { name: "Re-apply my change" }).click();
+  // Wait for the re-applied PATCH itself, not only the notice, so a failure names what the
+  // server answered.
+  const [reapplied] = await Promise.all([
+    b.page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().endsWith("/tickets/1003")),
+    box.getByRole("button", { name: "Re-apply my change" }).click(),
+  ]);
+  const answer = await reapplied.json();
+  assert.equal(reapplied.status(), 200, JSON.stringify(answer));
+  assert.equal(answer.status, "processing", JSON.stringify(answer));
   await b.page.getByText("Saved.").waitFor();
   now = (await apiCall("admin", "GET", "/tickets/1003")).body;
-  assert.equal(now.status, "processing");
+  assert.equal(now.status, "processing", `after the PATCH answered version ${answer.version}, the ticket is at version ${now.version}`);
   assert.equal(now.priority, otherPriority, "their change kept");
   await apiCall("admin", "PATCH", "/tickets/1003", { version: now.version, status: before.status, priority: before.priority });
 });

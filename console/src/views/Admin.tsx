@@ -1,14 +1,16 @@
 // Admin settings (administrators only; the App hides the entries from agents and the API refuses
-// them anyway): rules with a builder, reorder and dry run; users; groups; IMAP mailboxes; modules.
+// them anyway): rules with a builder, reorder and dry run; users; groups; IMAP mailboxes; modules;
+// text modules and the desk's signature.
 import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api/client";
 import { formatTime } from "../activity";
-import { usePoll } from "../hooks";
 import { linkClick } from "../router";
 import { ErrorNotice, useDirectory, Options } from "../ui";
 import { PRIORITIES, STATUSES, toggleIn } from "../urlstate";
 import { AssigneeSelect, assigneeInput, assigneeValue } from "./AssigneeSelect";
 import { reorder, ruleUpdate, type ConditionDraft } from "../rules";
+import { ModuleOptions, TextModules, useTextModules } from "./AdminTexts";
+import { useList } from "./useList";
 
 type Rule = Schemas["Rule"];
 
@@ -18,6 +20,7 @@ const SECTIONS: [string, string][] = [
   ["groups", "Groups"],
   ["mailboxes", "Mailboxes"],
   ["modules", "Modules & SOS buttons"],
+  ["texts", "Text modules & signature"],
 ];
 
 export function Admin({ path }: { path: string }) {
@@ -37,49 +40,10 @@ export function Admin({ path }: { path: string }) {
         {section === "groups" && <Groups />}
         {section === "mailboxes" && <Mailboxes />}
         {section === "modules" && <Modules />}
+        {section === "texts" && <TextModules />}
       </section>
     </div>
   );
-}
-
-/** Loads a list now and every 15 s while visible; `run` does an action and reloads. */
-function useList<T>(load: () => Promise<T[]>) {
-  const [items, setItems] = useState<T[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [ok, setOk] = useState<string | null>(null);
-  const reload = async () => {
-    try {
-      setItems(await load());
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  usePoll(reload, 15_000, []);
-  const run = async (what: () => Promise<string>): Promise<boolean> => {
-    setOk(null);
-    try {
-      const message = await what();
-      await reload(); // the message shows once the list reflects it
-      setOk(message);
-      setError(null);
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    }
-  };
-  const status = (
-    <>
-      <ErrorNotice error={error} onRetry={reload} />
-      {ok && (
-        <p role="status" class="ok">
-          {ok}
-        </p>
-      )}
-    </>
-  );
-  return { items, run, status };
 }
 
 // ---- rules ---------------------------------------------------------------------------------
@@ -160,6 +124,7 @@ function actionsSummary(a: Schemas["Actions"]): string {
     a.assignee && `assign ${a.assignee.type} ${a.assignee.id}`,
     a.add_tags.length > 0 && `tags ${a.add_tags.join(", ")}`,
     a.notify && "notify",
+    a.acknowledge && "acknowledge the customer",
   ].filter(Boolean);
   return parts.join(", ") || "no change";
 }
@@ -183,6 +148,8 @@ function RuleEditor({ rule, onDone }: { rule: Rule | null; onDone: (message: str
   const [assignee, setAssignee] = useState(a?.assignee ? assigneeValue(a.assignee) : "none");
   const [tags, setTags] = useState(a?.add_tags.join(", ") ?? "");
   const [notify, setNotify] = useState(a?.notify ?? false);
+  const [acknowledge, setAcknowledge] = useState(a?.acknowledge ?? "");
+  const modules = useTextModules();
   const [error, setError] = useState<unknown>(null);
   const isDefault = rule?.is_default ?? false;
   const setCond = (i: number, c: Partial<ConditionDraft>) => setConds(conds.map((x, j) => (j === i ? { ...x, ...c } : x)));
@@ -200,6 +167,7 @@ function RuleEditor({ rule, onDone }: { rule: Rule | null; onDone: (message: str
         assignee: assigneeInput(assignee),
         add_tags: tags.split(",").map((t) => t.trim()).filter(Boolean),
         notify,
+        acknowledge: acknowledge || null,
       },
     };
     try {
@@ -297,6 +265,12 @@ function RuleEditor({ rule, onDone }: { rule: Rule | null; onDone: (message: str
         </label>
         <label class="check">
           <input type="checkbox" checked={notify} onChange={(e) => setNotify(e.currentTarget.checked)} /> Notify the assignee
+        </label>
+        <label>
+          Acknowledge the customer with{" "}
+          <select id="rule-acknowledge" value={acknowledge} onChange={(e) => setAcknowledge(e.currentTarget.value)}>
+            <ModuleOptions modules={modules} empty="no acknowledgement" />
+          </select>
         </label>
       </fieldset>
       <ErrorNotice error={error} />

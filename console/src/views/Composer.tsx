@@ -5,7 +5,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api/client";
 import { onBeforeSignIn } from "../auth";
 import { clearReply, loadNote, loadReply, parseCc, saveNote, saveReply, type ReplyDraft } from "../drafts";
-import { ErrorNotice, Options } from "../ui";
+import { ErrorNotice, Options, useDirectory } from "../ui";
+import { ModuleOptions, PlaceholderHint, useTextModules } from "./AdminTexts";
 import { STATUSES } from "../urlstate";
 
 export function Composer({ ticket, onSent }: { ticket: Schemas["Ticket"]; onSent: () => void }) {
@@ -18,6 +19,7 @@ export function Composer({ ticket, onSent }: { ticket: Schemas["Ticket"]; onSent
   const [busy, setBusy] = useState(false);
   const latest = useRef({ reply, note });
   latest.current = { reply, note };
+  const modules = useTextModules();
 
   useEffect(() => {
     setReply(loadReply(localStorage, n));
@@ -71,6 +73,19 @@ export function Composer({ ticket, onSent }: { ticket: Schemas["Ticket"]; onSent
       setReply(clearReply(localStorage, n));
       return "Reply sent.";
     });
+  // A module is filled for this ticket and the agent by the server and inserted where the text
+  // ends, so the agent can still edit it before sending.
+  const insertModule = async (id: string) => {
+    setError(null);
+    try {
+      const filled = await call(api.GET("/tickets/{id}/text-modules/{moduleId}", { params: { path: { id: n, moduleId: id } } }));
+      const current = latest.current.reply.text.trimEnd();
+      editReply({ text: current ? `${current}\n\n${filled.text}` : filled.text });
+      document.getElementById("reply-text")?.focus();
+    } catch (e) {
+      setError(e);
+    }
+  };
   const addNote = () =>
     run(async () => {
       await call(api.POST("/tickets/{id}/notes", { params: { path: { id: n } }, body: { body: latest.current.note } }));
@@ -92,6 +107,23 @@ export function Composer({ ticket, onSent }: { ticket: Schemas["Ticket"]; onSent
         <p class="hint">To {ticket.customer.email}</p>
         <label for="reply-text">Reply (r)</label>
         <textarea id="reply-text" rows={5} required value={reply.text} onInput={(e) => editReply({ text: e.currentTarget.value })} />
+        <p class="hint">Markdown: **bold**, *italic*, lists, [links](https://example.org). Your signature, the desk's and the customer's last message are added below.</p>
+        {modules.length > 0 && (
+          <label>
+            Insert text module{" "}
+            <select
+              id="reply-module"
+              value=""
+              onChange={(e) => {
+                const id = e.currentTarget.value;
+                e.currentTarget.value = "";
+                if (id) void insertModule(id);
+              }}
+            >
+              <ModuleOptions modules={modules} empty="choose…" />
+            </select>
+          </label>
+        )}
         <label>
           Cc <input id="reply-cc" value={reply.cc} placeholder="a@example.org, b@example.org" onInput={(e) => editReply({ cc: e.currentTarget.value })} />
         </label>
@@ -120,6 +152,7 @@ export function Composer({ ticket, onSent }: { ticket: Schemas["Ticket"]; onSent
           Add note
         </button>
       </form>
+      <OwnSignature />
       <ErrorNotice error={error} onRetry={() => void (latest.current.reply.text ? sendReply() : addNote())} />
       {done && (
         <p role="status" class="ok">
@@ -127,5 +160,51 @@ export function Composer({ ticket, onSent }: { ticket: Schemas["Ticket"]; onSent
         </p>
       )}
     </section>
+  );
+}
+
+
+/** The agent's own signature, below each of their replies (before the desk's). */
+function OwnSignature() {
+  const dir = useDirectory();
+  const [text, setText] = useState(dir.me.user.signature);
+  const [state, setState] = useState<unknown>(null);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setState(null);
+    try {
+      const user = await call(api.PUT("/me/signature", { body: { text } }));
+      setText(user.signature);
+      setState("saved");
+    } catch (err) {
+      setState(err);
+    }
+  };
+  return (
+    <details
+      class="own-signature"
+      onToggle={(e) => {
+        // Read it fresh when opened: it may have changed in another tab or by an administrator.
+        if ((e.currentTarget as HTMLDetailsElement).open)
+          call(api.GET("/me"))
+            .then((me) => setText(me.user.signature))
+            .catch(() => undefined);
+      }}
+    >
+      <summary>Your signature</summary>
+      <form onSubmit={(e) => void save(e)} aria-label="Your signature">
+        <label for="own-signature">Below your replies</label>
+        <textarea id="own-signature" rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <PlaceholderHint />
+        <button type="submit">Save signature</button>
+        {state === "saved" ? (
+          <p role="status" class="ok">
+            Signature saved.
+          </p>
+        ) : (
+          <ErrorNotice error={state} />
+        )}
+      </form>
+    </details>
   );
 }
