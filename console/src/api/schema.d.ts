@@ -1005,7 +1005,7 @@ export interface components {
              * @description Stable machine-readable reason; see each response for the codes it can carry.
              * @enum {string}
              */
-            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
+            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "text_module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
             /** @description Human-readable explanation. */
             detail: string;
             /** @description The offending field or query parameter, as a path (`customer.email`, `groups[0]`, `body`). */
@@ -1451,9 +1451,10 @@ export interface components {
             text?: string;
             /**
              * @description A text module, filled for this ticket and the caller and placed after `text` (a blank
-             *     line between). One that does not exist is `400 invalid_field`, field `text_module`.
+             *     line between); `null` or absent is none. One that does not exist is `400 invalid_field`,
+             *     field `text_module`.
              */
-            text_module?: components["schemas"]["TextModuleId"];
+            text_module?: components["schemas"]["TextModuleId"] | null;
             cc?: components["schemas"]["EmailInput"][];
             /** @description A status to set with the reply (`null` or absent leaves it). */
             status?: components["schemas"]["Status"] | null;
