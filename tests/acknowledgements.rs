@@ -35,15 +35,6 @@ async fn acknowledging_rule(s: &Stack) -> String {
     id
 }
 
-async fn receive(s: &Stack, raw: &str) -> Outcome {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    s.inbound
-        .ingest
-        .ingest(&ses_delivery(&id), raw.as_bytes())
-        .await
-        .expect("ingest")
-}
-
 fn mail(from: &str, subject: &str, extra_headers: &str) -> (String, String) {
     let msgid = format!("{}@mail.example.com", uuid::Uuid::new_v4().simple());
     (
@@ -61,7 +52,7 @@ async fn an_email_that_opens_a_ticket_is_acknowledged_marked_and_threaded() {
     acknowledging_rule(&s).await;
     let from = customer();
     let (raw, msgid) = mail(&from, "Printer jams", "");
-    let Outcome::NewTicket(n) = receive(&s, &raw).await else {
+    let Outcome::NewTicket(n) = s.receive(&raw).await else {
         panic!("a new ticket")
     };
     let n = n.get();
@@ -121,7 +112,7 @@ async fn an_email_that_opens_a_ticket_is_acknowledged_marked_and_threaded() {
         &format!("In-Reply-To: {ack_id}\r\nReferences: {ack_id}\r\n"),
     );
     assert_eq!(
-        receive(&s, &answer).await,
+        s.receive(&answer).await,
         Outcome::Reply(desk_domain::TicketNumber::new(n).unwrap())
     );
     assert_eq!(s.drain_outbox().await, 0, "answers are not acknowledged");
@@ -142,7 +133,7 @@ async fn robots_lists_and_spam_are_never_acknowledged() {
     ] {
         let (raw, _) = mail(&from, subject, headers);
         assert!(
-            matches!(receive(&s, &raw).await, Outcome::NewTicket(_)),
+            matches!(s.receive(&raw).await, Outcome::NewTicket(_)),
             "{subject}"
         );
     }
@@ -158,7 +149,7 @@ async fn acknowledgements_stay_within_the_limit_on_automatic_mail() {
     let sent_for = AUTO_MAIL_PER_HOUR as usize + 3;
     for i in 0..sent_for {
         let (raw, _) = mail(&from, &format!("Question {i}"), "");
-        assert!(matches!(receive(&s, &raw).await, Outcome::NewTicket(_)));
+        assert!(matches!(s.receive(&raw).await, Outcome::NewTicket(_)));
     }
     s.drain_outbox().await;
     assert_eq!(

@@ -70,6 +70,8 @@ fn ticket(i: u64, assignee: Option<Assignee>, tags: &[&str], extra_word: &str) -
         updated_at: created + Duration::minutes(((i * 13) % 50) as i64),
         closed_at: None,
         version: 1,
+        merged_into: None,
+        merged: Vec::new(),
     }
 }
 

@@ -13,22 +13,13 @@ fn customer() -> String {
     format!("cust-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
-async fn receive(s: &Stack, raw: String) -> Outcome {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    s.inbound
-        .ingest
-        .ingest(&ses_delivery(&id), raw.as_bytes())
-        .await
-        .expect("ingest")
-}
-
 /// The customer writes in; returns the new ticket's number and the mail's Message-ID.
 async fn customer_writes(s: &Stack, from: &str, subject: &str) -> (u64, String) {
     let msgid = format!("{}@mail.example.com", uuid::Uuid::new_v4().simple());
     let raw = format!(
         "From: Carol <{from}>\r\nTo: support@desk.example\r\nSubject: {subject}\r\nMessage-ID: <{msgid}>\r\n\r\nMy printer is on fire.\r\n"
     );
-    match receive(s, raw).await {
+    match s.receive(&raw).await {
         Outcome::NewTicket(n) => (n.get(), msgid),
         other => panic!("expected a new ticket, got {other:?}"),
     }
@@ -157,7 +148,7 @@ async fn a_reply_is_sent_from_the_desk_threaded_and_its_ids_recorded() {
             "From: {from}\r\nTo: support@desk.example\r\nSubject: something else {i}\r\nIn-Reply-To: <{parent}>\r\nMessage-ID: <answer-{i}-{n}@mail.example.com>\r\n\r\nIt is out.\r\n"
         );
         assert_eq!(
-            receive(&s, raw).await,
+            s.receive(&raw).await,
             Outcome::Reply(desk_domain::TicketNumber::new(n).unwrap()),
             "threaded by {parent}"
         );
@@ -191,7 +182,7 @@ async fn the_customers_answer_to_the_reply_address_threads_and_reopens() {
         "From: {from}\r\nTo: {token_address}\r\nSubject: AW: client\r\nMessage-ID: <a-{n}@mail.example.com>\r\n\r\nVersion 5.1\r\n"
     );
     assert_eq!(
-        receive(&s, raw).await,
+        s.receive(&raw).await,
         Outcome::Reply(desk_domain::TicketNumber::new(n).unwrap())
     );
     let t = s.get(&format!("/tickets/{n}"), "admin").await;
@@ -396,10 +387,10 @@ async fn a_bounce_of_our_reply_attaches_to_its_ticket_and_flags_the_recipient() 
         "Re: Password reset",
     );
     let number = desk_domain::TicketNumber::new(n).unwrap();
-    assert_eq!(receive(&s, raw).await, Outcome::Reply(number));
+    assert_eq!(s.receive(&raw).await, Outcome::Reply(number));
     // And one quoting the Message-ID the desk gave it.
     let raw = bounce_of(&our_id, &from, "Re: Password reset");
-    assert_eq!(receive(&s, raw).await, Outcome::Reply(number));
+    assert_eq!(s.receive(&raw).await, Outcome::Reply(number));
 
     let after = s.get("/tickets?limit=100", "admin").await;
     assert_eq!(

@@ -20,6 +20,8 @@ describe("activity rendering", () => {
       { ...base, actor: { type: "system" }, kind: "rule_applied", rule_id: "r1", rule_name: "VIP", summary: "priority → urgent" },
       { ...base, actor: alice, kind: "reply_written", message_id: "<o@x>", to: ["c@x.org"], cc: ["d@x.org"], subject: "Re: Help", excerpt: "fixed" },
       { ...base, actor: { type: "system" }, kind: "delivery_failed", recipients: ["c@x.org"], original_message_id: "<o@x>", report_message_id: "<b@x>" },
+      { ...base, actor: alice, kind: "merged_into", target: 1002 },
+      { ...base, actor: alice, kind: "merged_from", source: 1003, tickets: [1003, 1000] },
     ];
     const out = all.map((e) => renderActivity(e, names));
     expect(out.map((r) => r.kind)).toEqual(all.map((e) => e.kind));
@@ -31,6 +33,9 @@ describe("activity rendering", () => {
     expect(out[7]!.messageId).toBe("<r@x>");
     expect(out[9]!.title).toBe("Alice Agent replied to c@x.org (cc d@x.org)");
     expect(out[10]!.title).toContain("c@x.org");
+    expect(out[11]!.title).toBe("Alice Agent merged this ticket into #1002");
+    expect(out[12]!.title).toBe("Alice Agent merged #1003 into this ticket");
+    expect(out[12]!.lines).toEqual(["with #1000"]);
   });
   it("shows assignee changes with names, groups and (none)", () => {
     const r = renderActivity(

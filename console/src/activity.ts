@@ -94,6 +94,14 @@ export function renderActivity(e: Activity, names: Names): Rendered {
       };
     case "delivery_failed":
       return { kind: e.kind, title: `Delivery failed to ${e.recipients.join(", ") || "a recipient"}`, lines: ["the mail bounced; check the address"] };
+    case "merged_into":
+      return { kind: e.kind, title: `${who} merged this ticket into #${e.target}`, lines: ["its conversation continues there"] };
+    case "merged_from":
+      return {
+        kind: e.kind,
+        title: `${who} merged #${e.source} into this ticket`,
+        lines: [e.tickets.length > 1 ? `with ${e.tickets.filter((n) => n !== e.source).map((n) => `#${n}`).join(", ")}` : "its messages, notes and activity are shown here"],
+      };
   }
 }
 

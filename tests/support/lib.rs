@@ -194,6 +194,16 @@ impl Stack {
         }
     }
 
+    /// Delivers `raw` as SES would (a new delivery id each call) through ingest.
+    pub async fn receive(&self, raw: &str) -> desk_ingest::Outcome {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        self.inbound
+            .ingest
+            .ingest(&ses_delivery(&id), raw.as_bytes())
+            .await
+            .expect("ingest")
+    }
+
     /// Plays the table's stream to its end through the indexer: what was written
     /// so far is then searchable, counted and announced. Returns the records applied.
     pub async fn drain_stream(&self) -> usize {
@@ -319,7 +329,7 @@ impl Stack {
             limit: 100,
             cursor: None,
         };
-        desk_domain::message::MessageStore::list_messages(&self.store, n, &page)
+        desk_domain::message::MessageStore::list_messages(&self.store, &[n], &page)
             .await
             .expect("messages readable")
             .items

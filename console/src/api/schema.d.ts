@@ -103,6 +103,38 @@ export interface paths {
         patch: operations["editTicket"];
         trace?: never;
     };
+    "/tickets/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge this ticket (a duplicate) into another
+         * @description Merges ticket `id` into `into`, in one transaction: this ticket is closed, its
+         *     `merged_into` names the target and it takes no more writes (`409 ticket_merged`); the
+         *     target's `merged` gains it and any merged into it before, whose messages, notes and activity
+         *     are then listed with the target's, in time order (nothing is copied; each item keeps its
+         *     own `ticket`, where it is addressed). Mail that threads to this ticket lands on the target.
+         *     Both are logged (`merged_into`, `merged_from`). The caller must see both tickets; a merged
+         *     ticket may afterwards be read by whoever may see its target. A merge cannot be undone.
+         */
+        post: operations["mergeTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{id}/activity": {
         parameters: {
             query?: never;
@@ -1005,7 +1037,7 @@ export interface components {
              * @description Stable machine-readable reason; see each response for the codes it can carry.
              * @enum {string}
              */
-            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "text_module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
+            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "text_module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "ticket_merged" | "too_many_merged" | "too_many_text_modules" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
             /** @description Human-readable explanation. */
             detail: string;
             /** @description The offending field or query parameter, as a path (`customer.email`, `groups[0]`, `body`). */
@@ -1141,6 +1173,44 @@ export interface components {
             closed_at: components["schemas"]["Timestamp"] | null;
             /** @description Incremented by every edit; send it back with `PATCH`. */
             version: number;
+            /**
+             * @description The ticket this one was merged into (`POST /tickets/{id}/merge`), or `null`. A merged
+             *     ticket is closed, takes no more writes (`409 ticket_merged`) and may be read by whoever
+             *     may see its target; mail that threads to it lands on the target.
+             */
+            merged_into: components["schemas"]["TicketNumber"] | null;
+            /**
+             * @description The tickets merged into this one, oldest merge first. Their messages, notes and activity
+             *     are listed with this ticket's, in time order; each item keeps its own `ticket`.
+             */
+            merged: components["schemas"]["TicketNumber"][];
+        };
+        /** @description `POST /tickets/{id}/merge` body. */
+        MergeRequest: {
+            /**
+             * @description The ticket that takes over the conversation; one the caller may not see, or that does
+             *     not exist, is `400 invalid_field`, field `into`, as is the ticket itself or one that was
+             *     merged itself.
+             */
+            into: components["schemas"]["TicketNumber"];
+        };
+        Merged: {
+            source: components["schemas"]["Ticket"];
+            target: components["schemas"]["Ticket"];
+        };
+        VersionConflictProblem: components["schemas"]["Problem"] & {
+            /** @constant */
+            status?: 409;
+            /** @constant */
+            code?: "version_conflict";
+            /** @constant */
+            field: "version";
+        };
+        TicketMergedProblem: components["schemas"]["Problem"] & {
+            /** @constant */
+            status?: 409;
+            /** @constant */
+            code?: "ticket_merged";
         };
         /** @description `POST /tickets` body. Absent and `null` optional fields take their defaults. */
         NewTicket: {
@@ -1374,8 +1444,38 @@ export interface components {
             /** @description The stored bounce report (a message of the ticket). */
             report_message_id: string;
         };
+        /** @description This ticket was merged into `target` (actor `user`). */
+        MergedIntoActivity: {
+            id: components["schemas"]["ActivityId"];
+            ticket: components["schemas"]["TicketNumber"];
+            at: components["schemas"]["Timestamp"];
+            actor: components["schemas"]["Actor"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "merged_into";
+            target: components["schemas"]["TicketNumber"];
+        };
+        /**
+         * @description `source` was merged into this ticket (actor `user`); `tickets` are it and those merged into
+         *     it before, whose conversation reads here now.
+         */
+        MergedFromActivity: {
+            id: components["schemas"]["ActivityId"];
+            ticket: components["schemas"]["TicketNumber"];
+            at: components["schemas"]["Timestamp"];
+            actor: components["schemas"]["Actor"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "merged_from";
+            source: components["schemas"]["TicketNumber"];
+            tickets: components["schemas"]["TicketNumber"][];
+        };
         /** @description One entry of a ticket's activity log; `kind` tells which. */
-        ActivityEntry: components["schemas"]["TicketCreatedActivity"] | components["schemas"]["FieldsChangedActivity"] | components["schemas"]["NoteAddedActivity"] | components["schemas"]["SessionCreatedActivity"] | components["schemas"]["SessionChangedActivity"] | components["schemas"]["SessionDeletedActivity"] | components["schemas"]["EmailSentActivity"] | components["schemas"]["EmailReceivedActivity"] | components["schemas"]["RuleAppliedActivity"] | components["schemas"]["ReplyWrittenActivity"] | components["schemas"]["DeliveryFailedActivity"];
+        ActivityEntry: components["schemas"]["TicketCreatedActivity"] | components["schemas"]["FieldsChangedActivity"] | components["schemas"]["NoteAddedActivity"] | components["schemas"]["SessionCreatedActivity"] | components["schemas"]["SessionChangedActivity"] | components["schemas"]["SessionDeletedActivity"] | components["schemas"]["EmailSentActivity"] | components["schemas"]["EmailReceivedActivity"] | components["schemas"]["RuleAppliedActivity"] | components["schemas"]["ReplyWrittenActivity"] | components["schemas"]["DeliveryFailedActivity"] | components["schemas"]["MergedIntoActivity"] | components["schemas"]["MergedFromActivity"];
         ActivityPage: {
             items: components["schemas"]["ActivityEntry"][];
             next_cursor: string | null;
@@ -2286,14 +2386,7 @@ export interface components {
                  *       "current_version": 3
                  *     }
                  */
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 409;
-                    /** @constant */
-                    code?: "version_conflict";
-                    /** @constant */
-                    field: "version";
-                };
+                "application/problem+json": components["schemas"]["VersionConflictProblem"];
             };
         };
         /** @description An entry with this id already exists. */
@@ -2510,8 +2603,51 @@ export interface components {
             };
         };
         /**
-         * @description The ticket already has a live service case (`new`, `pending` or `in_progress`, not past its
-         *     24-hour mark). Close it, delete it or wait until it expires.
+         * @description `version_conflict`: the ticket changed since the client read it; `current_version` is its
+         *     version now (re-read, re-apply, retry). `ticket_merged`: the ticket was merged into another
+         *     (its `merged_into`) and takes no more writes; write there.
+         */
+        TicketWriteConflict: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["VersionConflictProblem"] | components["schemas"]["TicketMergedProblem"];
+            };
+        };
+        /** @description The ticket was merged into another (its `merged_into`) and takes no more writes. */
+        TicketMerged: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["TicketMergedProblem"];
+            };
+        };
+        /**
+         * @description `ticket_merged`: this ticket was merged already. `too_many_merged`: the target holds the
+         *     most tickets one may (50). `version_conflict`: one of the two changed while merging; retry.
+         */
+        MergeConflict: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["VersionConflictProblem"] | components["schemas"]["TicketMergedProblem"] | (components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 409;
+                    /** @constant */
+                    code?: "too_many_merged";
+                });
+            };
+        };
+        /**
+         * @description `live_session_exists`: the ticket already has a live service case (`new`, `pending` or
+         *     `in_progress`, not past its 24-hour mark); close it, delete it or wait until it expires.
+         *     `ticket_merged`: the ticket was merged into another (its `merged_into`); use that one.
          */
         LiveSessionExists: {
             headers: {
@@ -2522,8 +2658,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @constant */
                     status?: 409;
-                    /** @constant */
-                    code?: "live_session_exists";
+                    /** @enum {unknown} */
+                    code?: "live_session_exists" | "ticket_merged";
                 };
             };
         };
@@ -2966,7 +3102,53 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["TicketNotFound"];
-            409: components["responses"]["VersionConflict"];
+            409: components["responses"]["TicketWriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    mergeTicket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Both tickets after the merge. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Merged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TicketNotFound"];
+            409: components["responses"]["MergeConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3106,6 +3288,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["TicketNotFound"];
+            409: components["responses"]["TicketMerged"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3163,7 +3346,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["TicketNotFound"];
-            409: components["responses"]["VersionConflict"];
+            409: components["responses"]["TicketWriteConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];

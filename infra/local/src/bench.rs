@@ -126,6 +126,8 @@ fn synthetic(i: u64, size: u64) -> Result<Ticket, String> {
         updated_at: created + chrono::Duration::minutes((i % 90) as i64),
         closed_at: None,
         version: 1,
+        merged_into: None,
+        merged: Vec::new(),
     })
 }
 

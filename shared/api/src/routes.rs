@@ -50,6 +50,7 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["tickets", "counts"] => "GET",
         ["tickets", _] => "GET, PATCH",
         ["tickets", _, "activity"] => "GET",
+        ["tickets", _, "merge"] => "POST",
         ["tickets", _, "notes"] => "GET, POST",
         ["tickets", _, "replies"] => "POST",
         ["tickets", _, "messages"]
@@ -160,6 +161,12 @@ async fn route(
             let number = ticket_number(id)?;
             let patch: TicketPatch = json(req)?;
             Reply::ok(&desk.edit_ticket(caller, number, patch).await?)
+        }
+        ("POST", ["tickets", id, "merge"]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            let input: desk_domain::merging::MergeRequest = json(req)?;
+            Reply::ok(&desk.merge_ticket(caller, number, input).await?)
         }
         ("GET", ["tickets", id, "activity"]) => {
             let number = ticket_number(id)?;

@@ -138,6 +138,8 @@ mod tests {
             updated_at: Utc::now(),
             closed_at: None,
             version: 1,
+            merged_into: None,
+            merged: Vec::new(),
         }
     }
 

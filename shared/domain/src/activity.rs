@@ -92,6 +92,16 @@ pub enum ActivityKind {
         /// The stored bounce report.
         report_message_id: String,
     },
+    /// This ticket was merged into `target`, which shows its conversation now.
+    MergedInto {
+        target: TicketNumber,
+    },
+    /// `source` was merged into this ticket, with `tickets` (it and any merged
+    /// into it before): their messages, notes and activity read here now.
+    MergedFrom {
+        source: TicketNumber,
+        tickets: Vec<TicketNumber>,
+    },
     /// An email the desk sent (`message_id` as the mail service returned it).
     EmailSent {
         mail_id: String,

@@ -280,7 +280,7 @@ impl Desk {
         number: TicketNumber,
         input: NewTicketSession,
     ) -> DeskResult<CreatedCase> {
-        let ticket = self.ticket(caller, number).await?;
+        let ticket = self.open_ticket(caller, number).await?;
         let description = case_description(input.description.as_deref())?;
         let assignee = match input.assignee {
             Some(a) => self.active_user(&a, "assignee").await?.id,
@@ -346,10 +346,9 @@ impl Desk {
         let name = case_customer_name(input.customer_name.as_deref())?;
         if let Some(n) = input.ticket {
             // Linking to a ticket requires seeing it; a ticket case takes its slot.
-            self.ticket(caller, n).await.map_err(|e| match e {
-                DeskError::NotFound { .. } => DeskError::invalid("ticket", "no such ticket"),
-                other => other,
-            })?;
+            self.ticket(caller, n)
+                .await
+                .map_err(|e| e.named_in("ticket", "no such ticket"))?;
         }
         let assignee = match input.assignee {
             Some(a) => self.active_user(&a, "assignee").await?.id,

@@ -59,6 +59,16 @@ impl DeskError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         DeskError::Invalid(FieldError::new(field, message))
     }
+
+    /// A thing named in a request body that does not exist (or may not be seen)
+    /// is the body's fault: `NotFound` becomes `Invalid` naming `field`; other
+    /// errors pass through.
+    pub fn named_in(self, field: &str, message: impl Into<String>) -> Self {
+        match self {
+            DeskError::NotFound { .. } => DeskError::invalid(field, message),
+            other => other,
+        }
+    }
 }
 
 pub type DeskResult<T> = Result<T, DeskError>;

@@ -10,6 +10,7 @@ pub mod error;
 pub mod listing;
 pub mod mail;
 pub mod mailbox;
+pub mod merging;
 pub mod message;
 pub mod module;
 pub mod note;

@@ -184,10 +184,11 @@ pub trait MessageStore: Send + Sync {
         reason: &str,
         at: DateTime<Utc>,
     ) -> DeskResult<Recorded>;
-    /// One page of a ticket's messages, oldest first. 1 round trip.
+    /// One page of the messages of `thread` (a ticket and those merged into it),
+    /// oldest first. One Query per ticket, in parallel: 1 round trip.
     async fn list_messages(
         &self,
-        number: TicketNumber,
+        thread: &[TicketNumber],
         page: &PageRequest,
     ) -> DeskResult<Page<MailMessage>>;
     /// One message of a ticket. 1 round trip.

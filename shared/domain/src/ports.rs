@@ -45,14 +45,24 @@ pub trait TicketStore: Send + Sync {
         entry: &ActivityEntry,
         touched_at: DateTime<Utc>,
     ) -> DeskResult<()>;
-    /// Oldest first. 1 round trip.
-    async fn list_notes(&self, number: TicketNumber, page: &PageRequest) -> DeskResult<Page<Note>>;
-    /// Oldest first. 1 round trip.
+    /// The notes of `thread` (a ticket and those merged into it), oldest first.
+    /// One Query per ticket, in parallel: 1 round trip.
+    async fn list_notes(
+        &self,
+        thread: &[TicketNumber],
+        page: &PageRequest,
+    ) -> DeskResult<Page<Note>>;
+    /// The activity of `thread`, oldest first. One Query per ticket, in parallel:
+    /// 1 round trip.
     async fn list_activity(
         &self,
-        number: TicketNumber,
+        thread: &[TicketNumber],
         page: &PageRequest,
     ) -> DeskResult<Page<ActivityEntry>>;
+    /// Writes a merge atomically: both tickets if their stored versions are still
+    /// the ones read (else `VersionConflict`), the tickets merged into the source
+    /// before repointed to the target, both activity entries. 1 round trip.
+    async fn merge_tickets(&self, merge: &crate::merging::TicketMerge) -> DeskResult<()>;
     /// One page of the list view. Exactly 1 Query, never a Scan.
     async fn list_tickets(&self, query: &TicketQuery) -> DeskResult<Page<Ticket>>;
     /// Appends an entry to a ticket's log (events that change no ticket field). 1 round trip.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::access::Caller;
-use crate::error::{DeskError, DeskResult, FieldError};
+use crate::error::{DeskError, DeskResult};
 use crate::rules::{
     next_position, Actions, CompiledRules, DryRun, NewRule, Rule, RuleInput, RuleUpdate,
 };
@@ -36,15 +36,11 @@ impl Desk {
     /// is saved, so ingest never meets a missing one it could have refused).
     async fn acknowledgement_exists(&self, caller: &Caller, actions: &Actions) -> DeskResult<()> {
         match &actions.acknowledge {
-            Some(id) => match self.text_module(caller, id).await {
-                Ok(_) => Ok(()),
-                Err(DeskError::NotFound { .. }) => Err(FieldError::new(
-                    "actions.acknowledge",
-                    format!("no text module {id:?}"),
-                )
-                .into()),
-                Err(e) => Err(e),
-            },
+            Some(id) => {
+                self.text_module(caller, id).await.map(|_| ()).map_err(|e| {
+                    e.named_in("actions.acknowledge", format!("no text module {id:?}"))
+                })
+            }
             None => Ok(()),
         }
     }

@@ -99,15 +99,35 @@ impl Desk {
         Ok(ticket)
     }
 
-    /// A ticket the caller may see; others are reported as not found.
+    /// A ticket the caller may see; others are reported as not found. A merged
+    /// ticket may also be read by whoever may see the ticket it was merged into
+    /// (it is part of that conversation now): 1 round trip, 2 in that case.
     pub async fn ticket(&self, caller: &Caller, number: TicketNumber) -> DeskResult<Ticket> {
         let ticket = self
             .tickets
             .get_ticket(number)
             .await?
             .ok_or(DeskError::NotFound { what: "ticket" })?;
-        caller.check_can_see(&ticket)?;
-        Ok(ticket)
+        if caller.can_see(&ticket) {
+            return Ok(ticket);
+        }
+        if let Some(target) = ticket.merged_into {
+            if let Some(t) = self.tickets.get_ticket(target).await? {
+                caller.check_can_see(&t)?;
+                return Ok(ticket);
+            }
+        }
+        Err(DeskError::NotFound { what: "ticket" })
+    }
+
+    /// A ticket the caller may see and write to: one merged into another takes
+    /// no more writes (`409 ticket_merged`, naming the target).
+    pub async fn open_ticket(&self, caller: &Caller, number: TicketNumber) -> DeskResult<Ticket> {
+        let ticket = self.ticket(caller, number).await?;
+        match ticket.merged_into {
+            Some(target) => Err(crate::merging::merged_error(number, target)),
+            None => Ok(ticket),
+        }
     }
 
     pub async fn edit_ticket(
@@ -116,7 +136,7 @@ impl Desk {
         number: TicketNumber,
         patch: TicketPatch,
     ) -> DeskResult<Ticket> {
-        let ticket = self.ticket(caller, number).await?;
+        let ticket = self.open_ticket(caller, number).await?;
         if patch.version != ticket.version {
             return Err(DeskError::VersionConflict {
                 current: ticket.version,
@@ -179,7 +199,7 @@ impl Desk {
         input: NewNote,
     ) -> DeskResult<Note> {
         let body = input.body()?;
-        self.ticket(caller, number).await?;
+        self.open_ticket(caller, number).await?;
         let now = self.clock.now();
         let note = Note {
             id: crate::activity::time_ordered_id(now),
@@ -207,8 +227,8 @@ impl Desk {
         number: TicketNumber,
         page: &PageRequest,
     ) -> DeskResult<Page<Note>> {
-        self.ticket(caller, number).await?;
-        self.tickets.list_notes(number, page).await
+        let ticket = self.ticket(caller, number).await?;
+        self.tickets.list_notes(&ticket.thread(), page).await
     }
 
     pub async fn activity(
@@ -217,8 +237,8 @@ impl Desk {
         number: TicketNumber,
         page: &PageRequest,
     ) -> DeskResult<Page<ActivityEntry>> {
-        self.ticket(caller, number).await?;
-        self.tickets.list_activity(number, page).await
+        let ticket = self.ticket(caller, number).await?;
+        self.tickets.list_activity(&ticket.thread(), page).await
     }
 
     // ---- directory -----------------------------------------------------------

@@ -66,6 +66,23 @@ pub struct Ticket {
     pub closed_at: Option<DateTime<Utc>>,
     /// Incremented by every field edit; the optimistic-concurrency token.
     pub version: u64,
+    /// Set when this ticket was merged into another: that one holds the
+    /// conversation now, and this one takes no more writes.
+    #[serde(default)]
+    pub merged_into: Option<TicketNumber>,
+    /// The tickets merged into this one (and those merged into them), oldest
+    /// merge first: their messages, notes and activity read as this ticket's.
+    #[serde(default)]
+    pub merged: Vec<TicketNumber>,
+}
+
+impl Ticket {
+    /// This ticket and those merged into it: where its conversation is stored.
+    pub fn thread(&self) -> Vec<TicketNumber> {
+        std::iter::once(self.number)
+            .chain(self.merged.iter().copied())
+            .collect()
+    }
 }
 
 /// Customer as given by a client: email required, name and phone optional.
@@ -158,6 +175,8 @@ impl NewTicket {
             updated_at: now,
             closed_at: (status == Status::Closed).then_some(now),
             version: 1,
+            merged_into: None,
+            merged: Vec::new(),
         })
     }
 

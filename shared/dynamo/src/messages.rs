@@ -393,10 +393,10 @@ impl MessageStore for DynamoStore {
 
     async fn list_messages(
         &self,
-        number: TicketNumber,
+        thread: &[TicketNumber],
         page: &PageRequest,
     ) -> DeskResult<Page<MailMessage>> {
-        self.query_children(number, "MSG#", page).await
+        self.query_children(thread, "MSG#", page).await
     }
 
     async fn get_message(&self, number: TicketNumber, id: &str) -> DeskResult<Option<MailMessage>> {

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use desk_domain::listing::{Page, TicketQuery};
+use desk_domain::merging::TicketMerge;
 use desk_domain::{
     ActivityEntry, DeskError, DeskResult, Note, PageRequest, Ticket, TicketNumber, TicketStore,
 };
@@ -54,45 +55,109 @@ pub(crate) fn activity_item(e: &ActivityEntry) -> DeskResult<Item> {
 }
 
 impl DynamoStore {
+    /// One page of the items under `prefix` of every ticket in `thread` (a
+    /// ticket and those merged into it), oldest first: one Query per ticket, in
+    /// parallel, merged by sort key. The cursor is the last key handed out; each
+    /// ticket resumes after it (the ids sort by time across tickets). A ticket
+    /// whose Query stopped early (1 MB) bounds the page, so nothing is skipped.
     pub(crate) async fn query_children<T: serde::de::DeserializeOwned>(
         &self,
-        number: TicketNumber,
+        thread: &[TicketNumber],
         prefix: &str,
         page: &PageRequest,
     ) -> DeskResult<Page<T>> {
-        let fp = cursor::fingerprint(&format!("{prefix}{number}"));
-        let pk = keys::ticket_pk(number);
-        let start = match &page.cursor {
-            Some(c) => Some(cursor::decode(
-                &fp,
-                c,
-                &[keys::PK, keys::SK],
-                |k: &cursor::Keys| k.get(keys::PK) == pk && k.get(keys::SK).starts_with(prefix),
-            )?),
+        let Some(first) = thread.first() else {
+            return Ok(Page {
+                items: vec![],
+                next_cursor: None,
+            });
+        };
+        let fp = cursor::fingerprint(&format!("{prefix}{first}"));
+        let pks: Vec<String> = thread.iter().map(|n| keys::ticket_pk(*n)).collect();
+        let after = match &page.cursor {
+            Some(c) => {
+                let key = cursor::decode(&fp, c, &[keys::PK, keys::SK], |k: &cursor::Keys| {
+                    pks.iter().any(|pk| pk == k.get(keys::PK))
+                        && k.get(keys::SK).starts_with(prefix)
+                })?;
+                key.get(keys::SK).and_then(|v| v.as_s().ok()).cloned()
+            }
             None => None,
         };
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::ticket_pk(number)))
-            .expression_attribute_values(":prefix", s(prefix))
-            .limit(page.limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(crate::query_failed("Query children", page.cursor.is_some()))?;
-        let next_cursor = out
-            .last_evaluated_key()
-            .and_then(|k| cursor::encode(&fp, k, &[keys::PK, keys::SK]));
-        let items = out
-            .items
-            .unwrap_or_default()
+        let resumed = page.cursor.is_some();
+        let pages = futures::future::try_join_all(pks.iter().map(|pk| {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix))
+                .limit(page.limit as i32)
+                .set_exclusive_start_key(after.as_ref().map(|sk| {
+                    Item::from([
+                        (keys::PK.to_string(), s(pk.clone())),
+                        (keys::SK.to_string(), s(sk.clone())),
+                    ])
+                }))
+                .send()
+        }))
+        .await
+        .map_err(crate::query_failed("Query children", resumed))?;
+        let sk_of = |item: &Item| -> String {
+            item.get(keys::SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let bound = pages
+            .iter()
+            .filter_map(|out| out.last_evaluated_key().map(sk_of))
+            .min();
+        let mut items: Vec<Item> = pages
+            .into_iter()
+            .flat_map(|out| out.items.unwrap_or_default())
+            .filter(|item| bound.as_ref().is_none_or(|b| sk_of(item) <= *b))
+            .collect();
+        items.sort_by_cached_key(|item| sk_of(item));
+        let more = items.len() > page.limit || bound.is_some();
+        items.truncate(page.limit);
+        let next_cursor = if more {
+            items
+                .last()
+                .and_then(|item| cursor::encode(&fp, item, &[keys::PK, keys::SK]))
+        } else {
+            None
+        };
+        let items = items
             .into_iter()
             .map(from_item)
             .collect::<DeskResult<_>>()?;
         Ok(Page { items, next_cursor })
+    }
+}
+
+impl DynamoStore {
+    /// Puts `ticket` if its stored version is still `expected` (optimistic concurrency).
+    fn versioned_put(&self, ticket: &Ticket, expected: u64) -> DeskResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(ticket_item(ticket)?))
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .build()
+            .map_err(|e| DeskError::Storage(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// What a failed `versioned_put` of ticket `number` means: it changed (its
+    /// version now), or it is gone.
+    async fn version_conflict(&self, number: TicketNumber) -> DeskError {
+        match self.get_ticket(number).await {
+            Ok(Some(t)) => DeskError::VersionConflict { current: t.version },
+            Ok(None) => DeskError::NotFound { what: "ticket" },
+            Err(e) => e,
+        }
     }
 }
 
@@ -168,20 +233,8 @@ impl TicketStore for DynamoStore {
         previous: &Ticket,
         entry: &ActivityEntry,
     ) -> DeskResult<()> {
-        let expected_version = previous.version;
-        let put_item = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(ticket_item(ticket)?))
-            .condition_expression("#v = :expected")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .build()
-            .map_err(|e| DeskError::Storage(e.to_string()))?;
         let mut items = vec![
-            TransactWriteItem::builder().put(put_item).build(),
+            self.versioned_put(ticket, previous.version)?,
             tx::put(&self.table, activity_item(entry)?, None)?,
         ];
         items.extend(tag_link_writes(&self.table, ticket, Some(&previous.tags))?);
@@ -194,11 +247,7 @@ impl TicketStore for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) if tx::condition_failed_at(&e, 0) => {
-                let current = self.get_ticket(ticket.number).await?;
-                match current {
-                    Some(t) => Err(DeskError::VersionConflict { current: t.version }),
-                    None => Err(DeskError::NotFound { what: "ticket" }),
-                }
+                Err(self.version_conflict(ticket.number).await)
             }
             Err(e) => Err(storage("TransactWriteItems update ticket")(e)),
         }
@@ -239,16 +288,70 @@ impl TicketStore for DynamoStore {
         }
     }
 
-    async fn list_notes(&self, number: TicketNumber, page: &PageRequest) -> DeskResult<Page<Note>> {
-        self.query_children(number, "NOTE#", page).await
+    async fn list_notes(
+        &self,
+        thread: &[TicketNumber],
+        page: &PageRequest,
+    ) -> DeskResult<Page<Note>> {
+        self.query_children(thread, "NOTE#", page).await
     }
 
     async fn list_activity(
         &self,
-        number: TicketNumber,
+        thread: &[TicketNumber],
         page: &PageRequest,
     ) -> DeskResult<Page<ActivityEntry>> {
-        self.query_children(number, "ACT#", page).await
+        self.query_children(thread, "ACT#", page).await
+    }
+
+    async fn merge_tickets(&self, merge: &TicketMerge) -> DeskResult<()> {
+        let mut items = vec![
+            self.versioned_put(&merge.source, merge.source_previous.version)?,
+            self.versioned_put(&merge.target, merge.target_previous.version)?,
+        ];
+        for e in &merge.entries {
+            items.push(tx::put(&self.table, activity_item(e)?, None)?);
+        }
+        // The source's links carry its status, which the merge closes; the
+        // target's carry nothing a merge changes.
+        items.extend(tag_link_writes(
+            &self.table,
+            &merge.source,
+            Some(&merge.source_previous.tags),
+        )?);
+        for n in merge.repointed() {
+            let repoint = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::ticket_pk(*n)))
+                .key(keys::SK, s(keys::TICKET_SK))
+                .update_expression("SET merged_into = :t")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(
+                    ":t",
+                    AttributeValue::N(merge.target.number.to_string()),
+                )
+                .build()
+                .map_err(|e| DeskError::Storage(e.to_string()))?;
+            items.push(TransactWriteItem::builder().update(repoint).build());
+        }
+        let result = tx::transact(
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items)),
+        )
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if tx::condition_failed_at(&e, 0) || tx::condition_failed_at(&e, 1) => {
+                let number = if tx::condition_failed_at(&e, 0) {
+                    merge.source.number
+                } else {
+                    merge.target.number
+                };
+                Err(self.version_conflict(number).await)
+            }
+            Err(e) => Err(storage("TransactWriteItems merge tickets")(e)),
+        }
     }
 
     async fn append_activity(&self, entry: &ActivityEntry) -> DeskResult<()> {

@@ -111,8 +111,19 @@ impl Ingest {
         Ok(rules)
     }
 
-    /// Which ticket `mail` continues, if any.
+    /// Which ticket `mail` continues, if any: a ticket merged into another
+    /// continues there (merges flatten, so that is one hop).
     async fn thread(&self, mail: &ParsedMail, delivery: &Delivery) -> DeskResult<Option<Ticket>> {
+        match self.threaded(mail, delivery).await? {
+            Some(Ticket {
+                merged_into: Some(target),
+                ..
+            }) => self.desk.tickets.get_ticket(target).await,
+            other => Ok(other),
+        }
+    }
+
+    async fn threaded(&self, mail: &ParsedMail, delivery: &Delivery) -> DeskResult<Option<Ticket>> {
         let s = signals(mail, &delivery.envelope, &self.token, &self.desk_domains);
         if let Some(n) = s.token {
             if let Some(t) = self.desk.tickets.get_ticket(n).await? {
@@ -511,6 +522,8 @@ impl Ingest {
             updated_at: now,
             closed_at: None,
             version: 1,
+            merged_into: None,
+            merged: Vec::new(),
         };
         if let Some(e) = evaluation {
             let a = &e.actions;

@@ -104,8 +104,8 @@ impl Desk {
         number: TicketNumber,
         page: &PageRequest,
     ) -> DeskResult<Page<MailMessage>> {
-        self.ticket(caller, number).await?;
-        self.messages.list_messages(number, page).await
+        let ticket = self.ticket(caller, number).await?;
+        self.messages.list_messages(&ticket.thread(), page).await
     }
 
     /// One email of a ticket the caller may see.
@@ -168,16 +168,12 @@ impl Desk {
             return Err(FieldError::new("cc", format!("at most {REPLY_CC} addresses")).into());
         }
         let key = key.map(idempotency_key).transpose()?;
-        let ticket = self.ticket(caller, number).await?;
+        let ticket = self.open_ticket(caller, number).await?;
         let module = async {
             match &input.text_module {
                 Some(id) => match self.text_module(caller, id).await {
                     Ok(m) => Ok(Some(m)),
-                    Err(DeskError::NotFound { .. }) => Err(DeskError::from(FieldError::new(
-                        "text_module",
-                        format!("no text module {id:?}"),
-                    ))),
-                    Err(e) => Err(e),
+                    Err(e) => Err(e.named_in("text_module", format!("no text module {id:?}"))),
                 },
                 None => Ok(None),
             }
@@ -412,6 +408,8 @@ mod tests {
             updated_at: now,
             closed_at: None,
             version: 1,
+            merged_into: None,
+            merged: Vec::new(),
         }
     }
 

@@ -38,6 +38,7 @@ fn followed(t: &Ticket) -> Vec<(&'static str, Value)> {
         ),
         ("tags", json!(t.tags)),
         ("customer", json!(t.customer)),
+        ("merged_into", json!(t.merged_into)),
     ]
 }
 
