@@ -53,6 +53,7 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["tickets", _, "merge"] => "POST",
         ["tickets", _, "notes"] => "GET, POST",
         ["tickets", _, "replies"] => "POST",
+        ["tickets", _, "forwards"] => "POST",
         ["tickets", _, "messages"]
         | ["tickets", _, "messages", _]
         | ["tickets", _, "messages", _, "raw"]
@@ -101,7 +102,10 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     if crate::routes_texts::owns(&segments) {
         return crate::routes_texts::route(app, req, &caller, &method, &segments).await;
     }
-    if matches!(segments.get(2), Some(&"replies") | Some(&"messages")) {
+    if matches!(
+        segments.get(2),
+        Some(&"replies") | Some(&"forwards") | Some(&"messages")
+    ) {
         return crate::routes_mail::route(app, req, &caller, &method, &segments).await;
     }
     if matches!(segments.first(), Some(&"service-cases") | Some(&"modules"))
