@@ -999,6 +999,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The administrators' audit trail, newest first (administrators)
+         * @description Every administrator action — users, groups, rules (a reorder is a `rule.updated` of
+         *     `position`), IMAP mailboxes, QuickSupport modules, text modules, the desk signature,
+         *     customer exports and erasures, retention changes — with who did it, when, and what
+         *     changed (each edited field from → to; a creation's `from` and a deletion's `to` are
+         *     `null`). Secrets are never recorded: a mailbox password appears only as a `redacted`
+         *     change of `password`. Agents get `403 forbidden`.
+         *
+         *     Paged like the other lists (`limit`, default 50, at most 200; `cursor`). With `actor` or
+         *     `action`, a page may hold fewer than `limit` entries while `next_cursor` is still set.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/modules/{id}/cases": {
         parameters: {
             query?: never;
@@ -1668,6 +1696,33 @@ export interface components {
         };
         NotePage: {
             items: components["schemas"]["Note"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @description What an administrator did, as `kind.verb`.
+         * @enum {string}
+         */
+        AuditAction: "user.created" | "user.updated" | "user.deleted" | "group.created" | "group.updated" | "group.deleted" | "rule.created" | "rule.updated" | "rule.deleted" | "mailbox.created" | "mailbox.updated" | "mailbox.deleted" | "module.created" | "module.updated" | "module.deleted" | "text_module.created" | "text_module.updated" | "text_module.deleted" | "signature.updated" | "customer.exported" | "customer.erased" | "retention.changed";
+        /** @description One changed field. `from`/`to` are the field's JSON values (`null` where it did not exist); a `redacted` change (a password) carries neither. */
+        AuditChange: {
+            field: string;
+            from: unknown;
+            to: unknown;
+            redacted: boolean;
+        };
+        AuditEntry: {
+            /** @description Time-ordered id. */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: components["schemas"]["Actor"];
+            action: components["schemas"]["AuditAction"];
+            /** @description The id of what was acted on; `desk` for the desk signature; a customer's address (export) or its SHA-256 (erasure). */
+            target: string;
+            changes: components["schemas"]["AuditChange"][];
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
             next_cursor: string | null;
         };
         /** @description 1-200 characters after trimming. */
@@ -5338,6 +5393,52 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["MailboxNotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page of the same query, unchanged. At most 2048 bytes;
+                 *     anything else is refused with `400` (`invalid_query` or `invalid_cursor`).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Only this administrator's actions (a user id). */
+                actor?: components["schemas"]["Id"];
+                /** @description Only this action. */
+                action?: components["schemas"]["AuditAction"];
+                /** @description Only entries at or after this time (RFC 3339). */
+                since?: string;
+            };
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the trail. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

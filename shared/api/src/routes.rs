@@ -41,6 +41,7 @@ pub(crate) fn method_not_allowed(allowed: &str) -> Problem {
 pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
     Some(match segments {
         ["me"] => "GET",
+        ["audit"] => "GET",
         ["me", "signature"] => "PUT",
         ["settings", "signature"] => "GET, PUT",
         ["text-modules"] => "GET, POST",
@@ -316,6 +317,15 @@ async fn route(
             no_query(req)?;
             desk.delete_mailbox(caller, id).await?;
             Ok(Reply::no_content())
+        }
+
+        // The audit trail: administrators only (checked before the query is read).
+        ("GET", ["audit"]) => {
+            caller.require_admin()?;
+            let query = desk_domain::audit::AuditQuery::parse(&query_pairs(req))
+                .map_err(Problem::invalid_query)?;
+            let page = desk.audit_trail(caller, &query).await?;
+            Reply::ok(&json!({"items": page.items, "next_cursor": page.next_cursor}))
         }
 
         _ => Err(method_not_allowed(allowed(segments).unwrap_or(""))),
