@@ -52,7 +52,7 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["tickets", _, "activity"] => "GET",
         ["tickets", _, "merge"] => "POST",
         ["tickets", _, "notes"] => "GET, POST",
-        ["tickets", _, "replies"] => "POST",
+        ["tickets", _, "replies"] | ["tickets", _, "uploads"] => "POST",
         ["tickets", _, "messages"]
         | ["tickets", _, "messages", _]
         | ["tickets", _, "messages", _, "raw"]
@@ -101,7 +101,10 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     if crate::routes_texts::owns(&segments) {
         return crate::routes_texts::route(app, req, &caller, &method, &segments).await;
     }
-    if matches!(segments.get(2), Some(&"replies") | Some(&"messages")) {
+    if matches!(
+        segments.get(2),
+        Some(&"replies") | Some(&"messages") | Some(&"uploads")
+    ) {
         return crate::routes_mail::route(app, req, &caller, &method, &segments).await;
     }
     if matches!(segments.first(), Some(&"service-cases") | Some(&"modules"))
