@@ -53,7 +53,10 @@ cat >"$config" <<'TOML'
 #   - createUser, replaceUser, createTextModule, replaceTextModule, setDeskSignature,
 #     setOwnSignature: a placeholder (`{{…}}`) must be one of the known ones.
 #   - replyByEmail: `text_module` must name an existing module; text and module must not
-#     both be empty.
+#     both be empty; `attachments` must name uploads of the ticket whose bytes were PUT,
+#     and messages and attachments the ticket has.
+#   - createUpload: no program endings or types in `filename` / `content_type`, and a
+#     `filename` not only of blanks, without control characters, `/` or `\`.
 #   - createRule, replaceRule: a `matches` condition's regular expression must compile
 #     (the service's syntax and size limits); `actions.assignee` must name an existing
 #     active user or an existing group; the default rule (replaceRule) keeps no
@@ -64,7 +67,7 @@ cat >"$config" <<'TOML'
 include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
                         "createRule", "replaceRule", "createTextModule", "replaceTextModule", "setDeskSignature",
-                        "setOwnSignature", "replyByEmail"]
+                        "setOwnSignature", "replyByEmail", "createUpload"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 

@@ -117,12 +117,16 @@ pub struct AttachmentRef {
     pub index: Option<usize>,
 }
 
-/// A checked file name: 1-255 characters, no control characters, no path.
+/// A checked file name: 1-255 characters (not only blanks; kept trimmed), no
+/// control characters, no path.
 pub fn filename(raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
     let bad = |m: &str| Err(FieldError::new("filename", m));
-    if name.is_empty() || name.chars().count() > MAX_FILENAME {
+    if raw.chars().count() > MAX_FILENAME {
         return bad("must be 1-255 characters");
+    }
+    let name = raw.trim();
+    if name.is_empty() {
+        return bad("must be 1-255 characters, not only blanks");
     }
     if name
         .chars()
@@ -138,7 +142,7 @@ pub fn filename(raw: &str) -> Result<String, FieldError> {
 
 /// A checked MIME type, lowercased: `type/subtype` of token characters, no parameters.
 pub fn content_type(raw: &str) -> Result<String, FieldError> {
-    let t = raw.trim().to_ascii_lowercase();
+    let t = raw.to_ascii_lowercase();
     let token = |s: &str| {
         !s.is_empty()
             && s.len() <= 127
@@ -517,11 +521,17 @@ mod tests {
 
     #[test]
     fn uploads_are_checked_by_name_type_and_size() {
+        let field = |u: NewUpload| u.check().unwrap_err().field;
+        assert_eq!(field(upload("a.txt", " text/plain", 10)), "content_type");
+        assert_eq!(
+            field(upload(&"a".repeat(256), "text/plain", 10)),
+            "filename"
+        );
+        assert_eq!(field(upload("  ", "text/plain", 10)), "filename");
         assert_eq!(
             upload(" Report.PDF ", "Application/PDF", 10).check(),
             Ok(("Report.PDF".into(), "application/pdf".into()))
         );
-        let field = |u: NewUpload| u.check().unwrap_err().field;
         assert_eq!(
             field(upload("setup.exe", "application/pdf", 10)),
             "filename"
