@@ -3,9 +3,7 @@
 //! images decoded from the raw message, the raw message byte for byte, large
 //! downloads by signed link, a 25 MB email, and refusals.
 
-use desk_local::provision::deliver;
-use desk_local::workers::drain_once;
-use desk_tests::{assert_problem, Stack};
+use desk_tests::Stack;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -16,21 +14,7 @@ fn fixture(name: &str) -> Vec<u8> {
 /// Delivers `raw` as SES would and runs the ingest handler; returns the ticket
 /// number and its (first) message.
 async fn ingest(s: &Stack, raw: Vec<u8>) -> (u64, Value) {
-    deliver(&s.aws, &s.resources, &[raw])
-        .await
-        .expect("deliver");
-    while drain_once(&s.sqs, &s.resources.inbound_url, &s.inbound, 1)
-        .await
-        .expect("inbound queue")
-        > 0
-    {}
-    let list = s
-        .get("/tickets?sort=created&order=desc&limit=1", "admin")
-        .await;
-    let n = list.body["items"][0]["number"].as_u64().expect("a ticket");
-    let messages = s.get(&format!("/tickets/{n}/messages"), "admin").await;
-    assert_eq!(messages.status, StatusCode::OK, "{}", messages.body);
-    (n, messages.body["items"][0].clone())
+    s.ingest_stored(raw).await
 }
 
 /// GET as `user` without following redirects: status, headers, raw body.
@@ -185,7 +169,7 @@ async fn downloads_are_refused_to_whoever_may_not_see_the_ticket() {
         let (status, _, _) = download(&s, &path, Some("bob")).await;
         assert_eq!(status, StatusCode::OK, "billing's bob may: {path}");
     }
-    // A reply has no raw MIME to download.
+    // A reply's raw is the MIME it is sent as (kept when it was written).
     let r = s
         .post(
             &format!("/tickets/{n}/replies"),
@@ -194,10 +178,15 @@ async fn downloads_are_refused_to_whoever_may_not_see_the_ticket() {
         )
         .await;
     let reply_id = r.body["id"].as_str().unwrap();
-    let r = s
-        .get(&format!("/tickets/{n}/messages/{reply_id}/raw"), "bob")
-        .await;
-    assert_problem(&r, 404, "raw_message_not_found", None);
+    let path = format!("/tickets/{n}/messages/{reply_id}/raw");
+    let (status, h, body) = download(&s, &path, Some("bob")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "content-type"), "message/rfc822");
+    let mime = String::from_utf8(body).unwrap();
+    assert!(mime.contains("Got it."), "{mime}");
+    assert!(mime.contains("Subject: Re: [#"), "{mime}");
+    let (status, _, _) = download(&s, &path, Some("alice")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -32,15 +32,7 @@ async fn post_reply(
     body: Value,
     key: Option<&str>,
 ) -> desk_tests::Reply {
-    let mut req = s
-        .http
-        .post(format!("{}/tickets/{n}/replies", s.base))
-        .bearer_auth(s.token(user))
-        .json(&body);
-    if let Some(k) = key {
-        req = req.header("idempotency-key", k);
-    }
-    Stack::reply(req.send().await.expect("request")).await
+    s.post_reply(n, user, body, key).await
 }
 
 fn messages(r: &desk_tests::Reply) -> Vec<Value> {

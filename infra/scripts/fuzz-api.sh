@@ -54,8 +54,12 @@ cat >"$config" <<'TOML'
 #     setOwnSignature: a placeholder (`{{…}}`) must be one of the known ones.
 #   - replyByEmail, forwardByEmail: `text_module` must name an existing module; text and
 #     module (and, for a forward, the forwarded `message`) must not all be empty; a forward's
-#     `message` must be a message of the ticket, its recipients at most 20 over the ticket's life.
+#     `message` must be a message of the ticket, its recipients at most 20 over the ticket's life;
+#     `attachments` must name uploads of the ticket whose bytes were PUT, and messages and
+#     attachments the ticket has.
 #   - mergeTicket: `into` must name another ticket the caller may see, not itself merged.
+#   - createUpload: no program endings or types in `filename` / `content_type`, and a
+#     `filename` not only of blanks, without control characters, `/` or `\`.
 #   - createRule, replaceRule: a `matches` condition's regular expression must compile
 #     (the service's syntax and size limits); `actions.assignee` must name an existing
 #     active user or an existing group; the default rule (replaceRule) keeps no
@@ -66,7 +70,7 @@ cat >"$config" <<'TOML'
 include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
                         "createRule", "replaceRule", "createTextModule", "replaceTextModule", "setDeskSignature",
-                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket"]
+                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket", "createUpload"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 

@@ -335,6 +335,44 @@ impl Stack {
             .items
     }
 
+    /// Delivers `raw` on the production path (raw in S3, its event on SQS, the
+    /// ingest handler); returns the newest ticket's number and its first message.
+    pub async fn ingest_stored(&self, raw: Vec<u8>) -> (u64, Value) {
+        desk_local::provision::deliver(&self.aws, &self.resources, &[raw])
+            .await
+            .expect("deliver");
+        while desk_local::workers::drain_once(
+            &self.sqs,
+            &self.resources.inbound_url,
+            &self.inbound,
+            1,
+        )
+        .await
+        .expect("inbound queue")
+            > 0
+        {}
+        let list = self
+            .get("/tickets?sort=created&order=desc&limit=1", "admin")
+            .await;
+        let n = list.body["items"][0]["number"].as_u64().expect("a ticket");
+        let messages = self.get(&format!("/tickets/{n}/messages"), "admin").await;
+        assert_eq!(messages.status, StatusCode::OK, "{}", messages.body);
+        (n, messages.body["items"][0].clone())
+    }
+
+    /// `POST /tickets/{n}/replies` as `user`, with an `Idempotency-Key` if given.
+    pub async fn post_reply(&self, n: u64, user: &str, body: Value, key: Option<&str>) -> Reply {
+        let mut req = self
+            .http
+            .post(format!("{}/tickets/{n}/replies", self.base))
+            .bearer_auth(self.token(user))
+            .json(&body);
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        Self::reply(req.send().await.expect("request")).await
+    }
+
     /// Runs the mailer over whatever the outbox holds (as the SQS event source would).
     pub async fn drain_outbox(&self) -> usize {
         let mut total = 0;

@@ -218,14 +218,31 @@ export interface paths {
          *     The stored reply (`text`, `html`) is the mail as sent. An empty reply (no text, and no
          *     module) is `400`, field `text`.
          *
+         *     `attachments` (optional, at most 10, in this order) attaches files: `{upload: <id>}`, an
+         *     upload of this ticket (`POST /tickets/{id}/uploads`, its bytes PUT), or `{message: <id>,
+         *     index: <n>}`, attachment `n` of a message of this ticket sent on (a customer's file). The
+         *     mail is built when the reply is written and kept as the reply's raw MIME (`GET
+         *     …/messages/{messageId}/raw`); the mailer sends those very bytes, so the reply's files
+         *     download byte for byte through `GET …/messages/{messageId}/attachments/{index}`, as
+         *     received ones do. Files travel base64-encoded whatever their type. Refused, with nothing
+         *     stored or sent (`400 invalid_field`): an upload that does not exist, belongs to another
+         *     ticket or expired (field `attachments[i].upload`), one never PUT, or whose stored bytes
+         *     differ from the declared size or type, or that is a program (same field); a message the
+         *     ticket does not have (`attachments[i].message`), an attachment it does not have
+         *     (`attachments[i].index`), a program sent on (`attachments[i]`), both or neither of
+         *     `upload` and `message` (`attachments[i]`); a mail over 10000000 bytes with its files
+         *     base64-encoded (`attachments`; checked on the declared sizes before any file is read).
+         *
          *     `status` (optional) changes the ticket's status in the same write, e.g. `waiting` for the
          *     customer. Send an `Idempotency-Key` to retry safely: a retry with the same key answers
-         *     `200` with the stored reply and queues it again only if it was not sent yet; the mailer
-         *     sends each reply once.
+         *     `200` with the stored reply (before any file is checked again) and queues it again only
+         *     if it was not sent yet; the mailer sends each reply once.
          *
          *     DynamoDB round trips: 1 GetItem (caller) + 1 GetItem (ticket), then in parallel 1 Query
          *     (thread ids), 1 GetItem (desk signature) and, with `text_module`, 1 GetItem (the module);
-         *     1 GetItem (the answered message) + 1 TransactWriteItems; then 1 SQS SendMessage.
+         *     1 GetItem (the answered message); with an `Idempotency-Key` 1 GetItem (an earlier reply);
+         *     with `attachments`, 1 GetItem per file in parallel; 1 TransactWriteItems; then 1 SQS
+         *     SendMessage. S3: 1 GetObject per file (in parallel) and 1 PutObject (the MIME).
          */
         post: operations["replyByEmail"];
         delete?: never;
@@ -273,6 +290,50 @@ export interface paths {
          *     message.
          */
         post: operations["forwardByEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{id}/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file for a reply (a signed S3 PUT)
+         * @description Records an upload for a reply on this ticket and answers where to `PUT` its bytes: a
+         *     signed S3 URL valid for 15 minutes, with the headers to send as they are
+         *     (`content-type` and `content-length` are signed: the PUT must carry exactly the declared
+         *     type and size). Then name the upload in `POST /tickets/{id}/replies`
+         *     (`attachments: [{upload: <id>}]`) within 24 hours; storage drops unused uploads after that.
+         *     Only the caller's tickets: an upload belongs to its ticket, and a reply on another ticket
+         *     cannot use it.
+         *
+         *     Limits: `size` 1 to 7000000 bytes (a file grows by a third in mail; a whole message is at
+         *     most 10000000 bytes, SES's limit). `filename` 1-255 characters without control
+         *     characters, `/` or `\`; `content_type` a MIME type (`type/subtype`, no parameters).
+         *     Programs and scripts are refused (`400 invalid_field`, field `filename`), by ending
+         *     (`.exe .bat .cmd .com .scr .msi .dll .js .jse .vbs .vbe .ps1 .sh .jar .apk .app .dmg
+         *     .lnk .hta .reg .cpl .pif` and the like) or by type (`application/x-msdownload`,
+         *     `application/x-sh`, `application/java-archive`, `text/javascript`…); a file whose
+         *     bytes start like a program (Windows, ELF, Mach-O) is refused when a reply names it.
+         *
+         *     DynamoDB round trips: 1 GetItem (caller) + 1 GetItem (ticket) + 1 PutItem; the link is
+         *     signed locally.
+         */
+        post: operations["createUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -347,10 +408,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A received message's raw MIME, byte for byte
+         * A message's raw MIME, byte for byte (as received, or a reply as sent)
          * @description Up to 4 MiB the answer carries the message (`message/rfc822`, as an attachment). Larger
          *     messages answer `303 See Other` to a signed S3 link valid for 5 minutes (a Lambda
-         *     response is at most 6 MB). Replies have no raw MIME: `404 raw_message_not_found`.
+         *     response is at most 6 MB). A reply's raw is the mail as built when it was written and
+         *     sent; replies stored before replies kept their MIME have none: `404 raw_message_not_found`.
          *     A message received more than once keeps each reception's raw: `reception=N` downloads
          *     the one at `receptions[N-1]` (`404 raw_message_not_found` past the last).
          */
@@ -381,7 +443,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One attachment or inline image of a received message, decoded
+         * One attachment or inline image of a message (received, or a reply's), decoded
          * @description Decoded from the raw message. Served with its content type, `Content-Disposition:
          *     attachment` and `X-Content-Type-Options: nosniff` (never rendered as a page). Up to 4 MiB
          *     inline; larger ones are copied beside the raw message and answered with `303 See Other`
@@ -1599,7 +1661,10 @@ export interface components {
             direction: "inbound" | "outbound";
             /** @description The delivery's identity (SES message id, IMAP mailbox and UID, or the reply's outbox id). */
             delivery_id: string;
-            /** @description Where the raw MIME is kept (`s3://bucket/key`); empty for replies. */
+            /**
+             * @description Where the raw MIME is kept (`s3://bucket/key`): as received, or for a reply as built
+             *     and sent (empty for replies stored before replies kept their MIME).
+             */
             raw_key: string;
             rfc_message_id: string | null;
             from_name: string;
@@ -1682,6 +1747,47 @@ export interface components {
             message?: string | null;
             /** @description A status to set with the forward (`null` or absent leaves it). */
             status?: components["schemas"]["Status"] | null;
+            /** @description Files to attach, in this order (see the operation). */
+            attachments?: components["schemas"]["AttachmentRef"][];
+        };
+        /**
+         * @description `{upload}`: an upload of this ticket. `{message, index}`: attachment `index` of a message
+         *     of this ticket, sent on.
+         */
+        AttachmentRef: {
+            upload: components["schemas"]["ActivityId"];
+        } | {
+            message: components["schemas"]["ActivityId"];
+            index: number;
+        };
+        NewUpload: {
+            /** @description 1-255 characters, no control characters, `/` or `\`; no program endings. */
+            filename: string;
+            /** @description A MIME type, `type/subtype` without parameters (stored lowercased). */
+            content_type: string;
+            /** @description The file's size in bytes. */
+            size: number;
+        };
+        UploadGrant: {
+            id: components["schemas"]["ActivityId"];
+            filename: string;
+            content_type: string;
+            size: number;
+            expires_at: components["schemas"]["Timestamp"];
+            /**
+             * @description PUT the file's bytes to `url` with `headers` (the signed ones besides `host`; a
+             *     browser sets `content-length` itself) before `expires_at`.
+             */
+            put: {
+                /** @constant */
+                method: "PUT";
+                /** Format: uri */
+                url: string;
+                headers: {
+                    [key: string]: string;
+                };
+                expires_at: components["schemas"]["Timestamp"];
+            };
         };
         Note: {
             id: components["schemas"]["ActivityId"];
@@ -3556,6 +3662,52 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["TicketNotFound"];
             409: components["responses"]["TicketWriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createUpload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUpload"];
+            };
+        };
+        responses: {
+            /** @description The upload, and how to PUT its bytes. */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadGrant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TicketNotFound"];
+            409: components["responses"]["TicketMerged"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];

@@ -17,9 +17,11 @@ pub struct Config {
 }
 
 impl Config {
-    /// The desk's common configuration (`DeskConfig`) and `SECRETS_PREFIX`.
+    /// The desk's common configuration (`DeskConfig`), `SECRETS_PREFIX` and
+    /// `INBOUND_BUCKET` (where uploads for replies and sent replies' MIME go, beside raw mail).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let desk = DeskConfig::from_env(env)?;
+        let mut desk = DeskConfig::from_env(env)?;
+        desk.settings.files_bucket = Some(env.required("INBOUND_BUCKET")?);
         Ok(Self {
             secrets_prefix: env.secrets_prefix(&desk.table)?,
             desk,
@@ -63,6 +65,7 @@ pub fn desk(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) ->
                 aws,
                 aws_sdk_s3::Client::new,
             )))),
+            attachment_reader: Some(Arc::new(desk_mail::attachment::Attachments)),
             reply_address: Some(Arc::new(desk_mail::ReplyToken::new(
                 config.desk.reply_token_key.clone().into_bytes(),
             ))),

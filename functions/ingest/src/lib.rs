@@ -35,6 +35,7 @@ pub fn ingest(
             &config.event_bus,
         ))),
         secrets,
+        ..Adapters::default()
     };
     let desk = desk_runtime::desk(store, config.settings.clone(), adapters);
     let address = config.settings.desk_address.as_str().to_string();

@@ -1,12 +1,13 @@
 //! The mailer's composition: the sent-mail ledger and messages in DynamoDB, SES
-//! to send. No desk, no other client.
+//! to send, S3 to read the MIME of replies (built when written). No desk, no
+//! other client.
 
 use std::sync::Arc;
 
 use desk_domain::{EmailAddress, SystemClock};
 use desk_dynamo::DynamoStore;
 use desk_jobs::mailer::Mailer;
-use desk_messaging::SesTransport;
+use desk_messaging::{S3RawMail, SesTransport};
 use desk_runtime::{ConfigError, Env};
 
 #[derive(Clone, Debug)]
@@ -36,6 +37,10 @@ pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig)
         transport: Arc::new(SesTransport::new(desk_messaging::Lazy::with(
             aws,
             aws_sdk_sesv2::Client::new,
+        ))),
+        raw_mail: Arc::new(S3RawMail::new(desk_messaging::Lazy::with(
+            aws,
+            aws_sdk_s3::Client::new,
         ))),
         clock: Arc::new(SystemClock),
         from: config.from.clone(),

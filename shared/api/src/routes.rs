@@ -53,7 +53,7 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["tickets", _, "activity"] => "GET",
         ["tickets", _, "merge"] => "POST",
         ["tickets", _, "notes"] => "GET, POST",
-        ["tickets", _, "replies"] => "POST",
+        ["tickets", _, "replies"] | ["tickets", _, "uploads"] => "POST",
         ["tickets", _, "forwards"] => "POST",
         ["tickets", _, "messages"]
         | ["tickets", _, "messages", _]
@@ -105,7 +105,7 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     }
     if matches!(
         segments.get(2),
-        Some(&"replies") | Some(&"forwards") | Some(&"messages")
+        Some(&"replies") | Some(&"forwards") | Some(&"messages") | Some(&"uploads")
     ) {
         return crate::routes_mail::route(app, req, &caller, &method, &segments).await;
     }

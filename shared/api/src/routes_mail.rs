@@ -1,7 +1,9 @@
-//! The conversation's routes: replying by email, reading a ticket's messages,
-//! and downloading a received message's raw MIME or one of its attachments.
+//! The conversation's routes: uploading files for replies, replying by email,
+//! reading a ticket's messages, and downloading a message's raw MIME or one of
+//! its attachments (received or sent alike).
 
 use desk_domain::conversation::{NewForward, NewReply};
+use desk_domain::mail::attachments::{NewUpload, UploadGrant};
 use desk_domain::message::{split_location, MailMessage};
 use desk_domain::{Caller, FieldError};
 use http::{Method, StatusCode};
@@ -116,6 +118,24 @@ async fn download(
     Ok(Reply::see_other(link))
 }
 
+/// `201` body of `POST /tickets/{id}/uploads`: the upload and how to PUT it.
+fn granted(g: &UploadGrant) -> serde_json::Value {
+    let u = &g.upload;
+    json!({
+        "id": u.id,
+        "filename": u.filename,
+        "content_type": u.content_type,
+        "size": u.size,
+        "expires_at": u.expires_at,
+        "put": {
+            "method": "PUT",
+            "url": g.put.url,
+            "headers": g.put.headers,
+            "expires_at": g.put_expires_at,
+        },
+    })
+}
+
 pub(crate) async fn route(
     app: &App,
     req: &Request,
@@ -142,6 +162,13 @@ pub(crate) async fn route(
                 StatusCode::OK
             };
             Reply::json(status, &outcome.message)
+        }
+        ("POST", ["tickets", id, "uploads"]) => {
+            no_query(req)?;
+            let number = ticket_number(id)?;
+            let input: NewUpload = json(req)?;
+            let grant = desk.create_upload(caller, number, input).await?;
+            Reply::json(StatusCode::CREATED, &granted(&grant))
         }
         ("GET", ["tickets", id, "messages"]) => {
             let number = ticket_number(id)?;

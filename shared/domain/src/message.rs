@@ -56,7 +56,8 @@ pub struct MailMessage {
     /// The delivery's identity (SES message id / S3 key, mailbox + UID; for a
     /// reply, its outbox mail id).
     pub delivery_id: String,
-    /// Where the raw MIME is kept (`s3://bucket/key`); empty for replies.
+    /// Where the raw MIME is kept (`s3://bucket/key`): as received, or for a
+    /// reply as built and sent (empty for replies from before that).
     pub raw_key: String,
     pub rfc_message_id: Option<String>,
     pub from_name: String,
@@ -214,6 +215,15 @@ pub trait MessageStore: Send + Sync {
         message_ids: &[String],
         at: DateTime<Utc>,
     ) -> DeskResult<()>;
+    /// Records an upload for a reply under its ticket (storage drops it after
+    /// its `expires_at`). 1 round trip.
+    async fn put_upload(&self, upload: &crate::mail::attachments::Upload) -> DeskResult<()>;
+    /// Upload `id` of ticket `number` (also when expired: the caller checks). 1 round trip.
+    async fn get_upload(
+        &self,
+        number: TicketNumber,
+        id: &str,
+    ) -> DeskResult<Option<crate::mail::attachments::Upload>>;
 }
 
 /// Where raw messages are kept (S3), addressed as `s3://bucket/key`. The desk
@@ -227,6 +237,33 @@ pub trait RawMailStore: Send + Sync {
     /// A short-lived download link for `location`, served as an attachment named
     /// `filename` of type `content_type`. Signed locally: no round trip.
     async fn link(&self, location: &str, filename: &str, content_type: &str) -> DeskResult<String>;
+    /// A signed upload of exactly `size` bytes of `content_type` to `location`,
+    /// valid for `valid_for`. Signed locally: no round trip.
+    async fn upload_link(
+        &self,
+        location: &str,
+        content_type: &str,
+        size: u64,
+        valid_for: std::time::Duration,
+    ) -> DeskResult<SignedPut>;
+    /// The object at `location` with its content type, `None` if there is none.
+    /// 1 round trip.
+    async fn find(&self, location: &str) -> DeskResult<Option<StoredObject>>;
+}
+
+/// A signed upload: PUT the bytes to `url`, sending `headers` as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedPut {
+    pub url: String,
+    /// The headers the signature covers besides `host` (`content-type`…).
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+/// An object as kept in S3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
 }
 
 /// `s3://bucket/key` → (bucket, key).

@@ -37,6 +37,11 @@ pub struct OutgoingMail {
     /// The stored message this mail is (replies): its sending is recorded there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Where its MIME, built when it was written, is kept (`s3://bucket/key`):
+    /// replies, attachments and all. The mailer sends those bytes as they are;
+    /// mail without it is built when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
 }
 
 impl OutgoingMail {
@@ -63,6 +68,7 @@ impl OutgoingMail {
             in_reply_to: None,
             references: vec![],
             message: None,
+            raw: None,
         }
     }
 
@@ -139,10 +145,16 @@ pub trait EventBus: Send + Sync {
     async fn publish(&self, events: &[DeskEvent]) -> DeskResult<()>;
 }
 
-/// Sends one email through the mail service (SES), returning its message id.
+/// Sends one email's MIME (`raw`) through the mail service (SES) to `mail`'s
+/// recipients, returning its message id.
 #[async_trait]
 pub trait MailTransport: Send + Sync {
-    async fn send(&self, from: &EmailAddress, mail: &OutgoingMail) -> DeskResult<String>;
+    async fn send(
+        &self,
+        from: &EmailAddress,
+        mail: &OutgoingMail,
+        raw: Vec<u8>,
+    ) -> DeskResult<String>;
 }
 
 /// Outcome of claiming a mail for sending.

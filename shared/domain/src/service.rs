@@ -29,6 +29,9 @@ pub struct Settings {
     pub join_link_base: String,
     /// Base of the expert's connect links: `<base>/<code>`.
     pub connect_link_base: String,
+    /// The bucket agents' uploads (`uploads/`) and the MIME of sent replies
+    /// (`sent/`) are kept in: the API's; `None` in functions that write neither.
+    pub files_bucket: Option<String>,
 }
 
 /// Everything the desk's use cases work with: ports, clock, randomness, settings.
@@ -42,6 +45,8 @@ pub struct Desk {
     pub text_modules: Arc<dyn crate::ports::StandardTextStore>,
     pub messages: Arc<dyn MessageStore>,
     pub raw_mail: Arc<dyn RawMailStore>,
+    /// Reads a received message's attachments (to send one on in a reply).
+    pub attachment_reader: Arc<dyn crate::mail::attachments::AttachmentReader>,
     pub reply_address: Arc<dyn ReplyAddress>,
     pub mailboxes: Arc<dyn MailboxStore>,
     /// The administrators' audit trail.

@@ -12,6 +12,7 @@
 //! | message id      | `MSGID#<rfc id>`   | `MSGID` (`ticket`) |
 //! | reception key   | `MSGID#<rfc id>`   | `R#<fingerprint>` (`ticket`, `message`) |
 //! | quarantine      | `DELIVERY#<id>`    | `DELIVERY` (with `quarantined`) |
+//! | upload          | `TICKET#<n>`       | `UPLOAD#<time id>` (expires by TTL) |
 
 use std::collections::HashMap;
 
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
+use desk_domain::mail::attachments::Upload;
 use desk_domain::message::{
     Direction, MailMessage, MessageStore, Reception, Recorded, ThreadRef, TicketWrite,
 };
@@ -77,6 +79,11 @@ fn reception_key(message: &MailMessage) -> Option<(String, String)> {
         .filter(|i| !i.trim().is_empty())?;
     let fingerprint = message.fingerprint.as_deref().filter(|f| !f.is_empty())?;
     Some((id.to_string(), format!("R#{fingerprint}")))
+}
+
+/// An agent's upload for a reply, under its ticket (expires by TTL).
+fn upload_sk(id: &str) -> String {
+    format!("UPLOAD#{id}")
 }
 
 fn message_sk(id: &str) -> String {
@@ -507,6 +514,31 @@ impl MessageStore for DynamoStore {
             }
             Err(e) => Err(storage("TransactWriteItems message sent")(e)),
         }
+    }
+
+    async fn put_upload(&self, upload: &Upload) -> DeskResult<()> {
+        let mut item = to_item(
+            upload,
+            keys::ticket_pk(upload.ticket),
+            upload_sk(&upload.id),
+        )?;
+        // DynamoDB's TTL drops it a day after it can no longer be used.
+        let ttl = upload.expires_at.timestamp() + 24 * 3600;
+        item.insert(keys::TTL.into(), AttributeValue::N(ttl.to_string()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(storage("PutItem upload"))?;
+        Ok(())
+    }
+
+    async fn get_upload(&self, number: TicketNumber, id: &str) -> DeskResult<Option<Upload>> {
+        self.get_entry(&keys::ticket_pk(number), upload_sk(id))
+            .await
     }
 }
 

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use desk_domain::message::MessageStore;
+use desk_domain::mail::mime::mime;
+use desk_domain::message::{MessageStore, RawMailStore};
 use desk_domain::outbound::{Claim, MailLedger, MailTransport, OutgoingMail};
 use desk_domain::{
     ActivityEntry, ActivityKind, Actor, Clock, DeskError, EmailAddress, TicketStore,
@@ -18,6 +19,8 @@ pub struct Mailer {
     pub ledger: Arc<dyn MailLedger>,
     pub messages: Arc<dyn MessageStore>,
     pub transport: Arc<dyn MailTransport>,
+    /// Where replies' MIME is kept (built when they were written).
+    pub raw_mail: Arc<dyn RawMailStore>,
     pub tickets: Arc<dyn TicketStore>,
     pub clock: Arc<dyn Clock>,
     pub from: EmailAddress,
@@ -50,7 +53,17 @@ impl Mailer {
             Ok(Claim::Busy) => return Outcome::Retry("another worker is sending it".into()),
             Err(e) => return Outcome::Retry(e.to_string()),
         }
-        let message_id = match self.transport.send(&self.from, &mail).await {
+        // A reply's MIME was built and stored when it was written: send those
+        // bytes (what the ticket shows); other mail is built now.
+        let raw = match &mail.raw {
+            Some(location) => self.raw_mail.raw(location).await,
+            None => mime(&self.from, &mail, &[]),
+        };
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        let message_id = match self.transport.send(&self.from, &mail, raw).await {
             Ok(id) => id,
             // The claim's lease runs out, so the retry can send it.
             Err(e) => return Outcome::Retry(e.to_string()),

@@ -66,6 +66,26 @@ pub fn attachment(raw: &[u8], index: usize) -> Option<AttachmentContent> {
     })
 }
 
+/// [`attachment`] as the desk's port: sending a customer's file on in a reply.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attachments;
+
+impl desk_domain::mail::attachments::AttachmentReader for Attachments {
+    fn attachment(
+        &self,
+        raw: &[u8],
+        index: usize,
+    ) -> desk_domain::DeskResult<Option<desk_domain::mail::mime::MailFile>> {
+        Ok(
+            attachment(raw, index).map(|a| desk_domain::mail::mime::MailFile {
+                filename: a.filename,
+                content_type: a.content_type,
+                bytes: a.bytes,
+            }),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,7 @@ pub use eventbridge::{EventBridgeBus, EVENT_SOURCE};
 #[cfg(feature = "ses")]
 mod ses;
 #[cfg(feature = "ses")]
-pub use ses::{mime, SesTransport};
+pub use ses::SesTransport;
 
 #[cfg(feature = "s3")]
 mod raw_mail;

@@ -1,11 +1,14 @@
 //! Raw mail in S3: SES's receipt rule (or the IMAP poller) writes each received
 //! message there; the desk reads it back to ingest it and to serve downloads, and
-//! never deletes it.
+//! never deletes it. The API keeps the MIME of the replies it writes there too,
+//! and signs agents' uploads of files for replies (under `uploads/`).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use desk_domain::message::{content_disposition, split_location, RawMailStore};
+use desk_domain::message::{
+    content_disposition, split_location, RawMailStore, SignedPut, StoredObject,
+};
 use desk_domain::{DeskError, DeskResult};
 
 use crate::failed;
@@ -33,21 +36,12 @@ fn location(l: &str) -> DeskResult<(&str, &str)> {
 #[async_trait]
 impl RawMailStore for S3RawMail {
     async fn raw(&self, l: &str) -> DeskResult<Vec<u8>> {
-        let (bucket, key) = location(l)?;
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(failed("S3 GetObject"))?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| DeskError::Storage(format!("S3 body: {e}")))?;
-        Ok(bytes.into_bytes().to_vec())
+        match self.find(l).await? {
+            Some(object) => Ok(object.bytes),
+            None => Err(DeskError::Storage(format!(
+                "S3 GetObject: no object at {l}"
+            ))),
+        }
     }
 
     async fn put(&self, l: &str, bytes: Vec<u8>, content_type: &str) -> DeskResult<()> {
@@ -79,5 +73,63 @@ impl RawMailStore for S3RawMail {
             .await
             .map_err(failed("S3 presign GetObject"))?;
         Ok(request.uri().to_string())
+    }
+
+    async fn upload_link(
+        &self,
+        l: &str,
+        content_type: &str,
+        size: u64,
+        valid_for: Duration,
+    ) -> DeskResult<SignedPut> {
+        let (bucket, key) = location(l)?;
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(valid_for)
+            .map_err(|e| DeskError::Storage(format!("presigning: {e}")))?;
+        let size = i64::try_from(size).map_err(|_| DeskError::Storage("size".into()))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(size)
+            .presigned(config)
+            .await
+            .map_err(failed("S3 presign PutObject"))?;
+        let headers = request
+            .headers()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
+            .collect();
+        Ok(SignedPut {
+            url: request.uri().to_string(),
+            headers,
+        })
+    }
+
+    async fn find(&self, l: &str) -> DeskResult<Option<StoredObject>> {
+        let (bucket, key) = location(l)?;
+        let out = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(failed("S3 GetObject")(e)),
+        };
+        let content_type = out.content_type().map(str::to_string);
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| DeskError::Storage(format!("S3 body: {e}")))?;
+        Ok(Some(StoredObject {
+            bytes: bytes.into_bytes().to_vec(),
+            content_type,
+        }))
     }
 }

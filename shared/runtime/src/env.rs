@@ -126,6 +126,7 @@ impl Env {
             desk_address: self.desk_address()?,
             join_link_base: self.http_url("JOIN_LINK_BASE")?,
             connect_link_base: self.http_url("CONNECT_LINK_BASE")?,
+            files_bucket: None,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod unwired;
 
 use std::sync::Arc;
 
+use desk_domain::mail::attachments::AttachmentReader;
 use desk_domain::mailbox::SecretStore;
 use desk_domain::message::RawMailStore;
 use desk_domain::outbound::{EventBus, Outbox, ReplyAddress};
@@ -27,6 +28,7 @@ pub use unwired::Unwired;
 #[derive(Default)]
 pub struct Adapters {
     pub raw_mail: Option<Arc<dyn RawMailStore>>,
+    pub attachment_reader: Option<Arc<dyn AttachmentReader>>,
     pub reply_address: Option<Arc<dyn ReplyAddress>>,
     pub secrets: Option<Arc<dyn SecretStore>>,
     pub outbox: Option<Arc<dyn Outbox>>,
@@ -52,6 +54,9 @@ pub fn desk(store: DynamoStore, settings: Settings, adapters: Adapters) -> Desk 
         raw_mail: adapters
             .raw_mail
             .unwrap_or_else(|| Arc::new(Unwired::new("raw mail (S3)"))),
+        attachment_reader: adapters
+            .attachment_reader
+            .unwrap_or_else(|| Arc::new(Unwired::new("attachment reader (mail parsing)"))),
         reply_address: adapters
             .reply_address
             .unwrap_or_else(|| Arc::new(Unwired::reply_address(desk_address))),

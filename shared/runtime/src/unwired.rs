@@ -4,8 +4,10 @@
 //! loudly (a storage error naming the port, logged) instead of reaching AWS.
 
 use async_trait::async_trait;
+use desk_domain::mail::attachments::AttachmentReader;
+use desk_domain::mail::mime::MailFile;
 use desk_domain::mailbox::{Secret, SecretStore};
-use desk_domain::message::RawMailStore;
+use desk_domain::message::{RawMailStore, SignedPut, StoredObject};
 use desk_domain::outbound::{DeskEvent, EventBus, Outbox, OutgoingMail, ReplyAddress};
 use desk_domain::{DeskError, DeskResult, EmailAddress, TicketNumber};
 
@@ -57,6 +59,24 @@ impl RawMailStore for Unwired {
         _filename: &str,
         _content_type: &str,
     ) -> DeskResult<String> {
+        self.fail()
+    }
+    async fn upload_link(
+        &self,
+        _location: &str,
+        _content_type: &str,
+        _size: u64,
+        _valid_for: std::time::Duration,
+    ) -> DeskResult<SignedPut> {
+        self.fail()
+    }
+    async fn find(&self, _location: &str) -> DeskResult<Option<StoredObject>> {
+        self.fail()
+    }
+}
+
+impl AttachmentReader for Unwired {
+    fn attachment(&self, _raw: &[u8], _index: usize) -> DeskResult<Option<MailFile>> {
         self.fail()
     }
 }

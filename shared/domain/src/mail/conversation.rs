@@ -13,7 +13,9 @@ use crate::access::Caller;
 use crate::activity::{time_ordered_id, ActivityEntry, ActivityKind, Actor};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::Page;
+use crate::mail::attachments::{too_large, AttachmentRef, MAX_MESSAGE_BYTES};
 use crate::mail::formatting::{compose, Below, Forwarded, Quoted};
+use crate::mail::mime::mime;
 use crate::mail::text_modules::{fill, Values};
 use crate::message::{Direction, MailMessage, Recorded, SendState, TicketWrite};
 use crate::note::excerpt;
@@ -46,6 +48,10 @@ pub struct NewReply {
     /// A status to set with the reply, e.g. `waiting` for the customer.
     #[serde(default)]
     pub status: Option<Status>,
+    /// Files to attach: agents' uploads of this ticket and customers'
+    /// attachments sent on from it, in this order.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
 }
 
 /// `POST /tickets/{id}/forwards` body.
@@ -62,9 +68,14 @@ pub struct NewForward {
     pub text: String,
     #[serde(default)]
     pub text_module: Option<String>,
-    /// A message of the ticket to forward, in full below the text.
+    /// A message of the ticket to forward, in full below the text (its files
+    /// go along when named in `attachments`).
     #[serde(default)]
     pub message: Option<String>,
+    /// Files to attach, as for a reply: uploads of this ticket and attachments
+    /// of its messages.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
     /// A status to set with the forward, e.g. `waiting`.
     #[serde(default)]
     pub status: Option<Status>,
@@ -80,6 +91,8 @@ struct Draft {
     status: Option<Status>,
     /// `Some` for a forward, with the message it forwards, if any.
     forward: Option<Option<String>>,
+    /// Uploads of the ticket and customers' attachments sent on.
+    attachments: Vec<AttachmentRef>,
 }
 
 /// The ticket's participants with the new `recipients` (not the customer)
@@ -169,6 +182,13 @@ pub fn reply_subject(ticket: &Ticket, answering: bool) -> String {
     }
 }
 
+fn key_reused() -> DeskError {
+    DeskError::Conflict {
+        code: "idempotency_key_reused",
+        message: "this Idempotency-Key was used for another request".into(),
+    }
+}
+
 /// A reply and whether this call stored it (`false`: an earlier call with the
 /// same idempotency key did).
 #[derive(Debug, Clone, PartialEq)]
@@ -203,7 +223,8 @@ impl Desk {
             .ok_or(DeskError::NotFound { what: "message" })
     }
 
-    /// A received message of a ticket the caller may see, with its raw MIME.
+    /// A message of a ticket the caller may see, with its raw MIME (as received,
+    /// or for a reply as sent).
     /// Round trips: 1 GetItem (ticket), 1 GetItem (message), 1 S3 GetObject.
     pub async fn raw_message(
         &self,
@@ -223,7 +244,7 @@ impl Desk {
             message.raw_key = r.raw_key.clone();
         }
         if message.raw_key.is_empty() {
-            // Replies are stored as written, not as MIME.
+            // Replies written before their MIME was kept have none.
             return Err(DeskError::NotFound {
                 what: "raw_message",
             });
@@ -234,10 +255,15 @@ impl Desk {
 
     /// Replies to the ticket's customer by email: the text (and text module) as
     /// Markdown with an HTML part, the agent's and the desk's signatures, the
-    /// answered message quoted. Round trips: 1 GetItem (the ticket), then in
-    /// parallel 1 Query (the thread's ids), 1 GetItem (the desk's signature) and,
-    /// with a module, 1 GetItem (it); 1 GetItem (the answered message), 1
-    /// transaction, 1 SQS send.
+    /// answered message quoted, files attached. Its MIME is built here and kept
+    /// in S3 as the message's raw (the mailer sends those very bytes), so its
+    /// files download like received ones; a refused file stores and sends
+    /// nothing. Round trips: 1 GetItem (the ticket), then in parallel 1 Query
+    /// (the thread's ids), 1 GetItem (the desk's signature) and, with a module,
+    /// 1 GetItem (it); 1 GetItem (the answered message); with an idempotency
+    /// key 1 GetItem (an earlier call's reply); with files, their uploads' and
+    /// messages' GetItems in parallel and their S3 reads in parallel; 1 S3 put
+    /// (the MIME), 1 transaction, 1 SQS send.
     pub async fn reply(
         &self,
         caller: &Caller,
@@ -252,6 +278,7 @@ impl Desk {
             text_module: input.text_module,
             status: input.status,
             forward: None,
+            attachments: input.attachments,
         };
         self.send_on_ticket(caller, number, draft, key).await
     }
@@ -279,6 +306,7 @@ impl Desk {
             text_module: input.text_module,
             status: input.status,
             forward: Some(input.message),
+            attachments: input.attachments,
         };
         self.send_on_ticket(caller, number, draft, key).await
     }
@@ -473,12 +501,36 @@ impl Desk {
         mail.references = references;
         let rfc_id = mail.rfc_message_id(&self.settings.desk_address);
 
+        // A retry of a stored reply: send that one (its files were checked then).
+        if key.is_some() {
+            if let Some(at) = self.messages.delivery(&delivery_id).await? {
+                return self.replay(number, at, mail).await;
+            }
+        }
+        let text_bytes = text.len() + composed.html.len();
+        let (files, attachments) = self
+            .reply_files(number, &draft.attachments, text_bytes)
+            .await?;
+        let raw = mime(&self.settings.desk_address, &mail, &files)?;
+        drop(files);
+        if raw.len() > MAX_MESSAGE_BYTES {
+            return Err(if draft.attachments.is_empty() {
+                FieldError::new("text", "makes the message too large")
+            } else {
+                too_large()
+            }
+            .into());
+        }
+        let id = time_ordered_id(now);
+        let raw_key = format!("s3://{}/sent/{number}/{id}.eml", self.files_bucket()?);
+        mail.raw = Some(raw_key.clone());
+
         let message = MailMessage {
-            id: time_ordered_id(now),
+            id,
             ticket: number,
             direction: Direction::Outbound,
             delivery_id: delivery_id.clone(),
-            raw_key: String::new(),
+            raw_key,
             rfc_message_id: Some(rfc_id.clone()),
             from_name: caller.user.name.clone(),
             from: self.settings.desk_address.to_string(),
@@ -487,7 +539,7 @@ impl Desk {
             subject: mail.subject.clone(),
             text,
             html: Some(composed.html),
-            attachments: vec![],
+            attachments,
             automation: None,
             spam: false,
             truncated: false,
@@ -556,6 +608,10 @@ impl Desk {
             TicketWrite::Touch { number, at: now }
         };
 
+        // The MIME first: a stored reply always has its raw.
+        self.raw_mail
+            .put(&message.raw_key, raw, "message/rfc822")
+            .await?;
         match self
             .messages
             .record(&message, &write, &entries, std::slice::from_ref(&rfc_id))
@@ -572,52 +628,60 @@ impl Desk {
             Recorded::SameMessage { .. } => Err(DeskError::Storage(
                 "a reply was taken for a received message".into(),
             )),
+            // Stored by a racing call with this key (its MIME stays unused).
             Recorded::Duplicate => {
-                // Stored by an earlier call with this key: queue that same mail again
-                // (its first queueing may have failed); the ledger sends it once.
-                let stored = self.stored_reply(number, &delivery_id).await?;
-                let mut again = mail;
-                again.subject = stored.subject.clone();
-                again.text = stored.text.clone();
-                again.html = stored.html.clone();
-                let parsed = |list: &[String]| -> Vec<EmailAddress> {
-                    list.iter()
-                        .filter_map(|a| EmailAddress::parse(a).ok())
-                        .collect()
-                };
-                again.to = parsed(&stored.to);
-                again.cc = parsed(&stored.cc);
-                again.in_reply_to = stored.in_reply_to.clone();
-                again.message = Some(stored.id.clone());
-                if stored.send_state != Some(SendState::Sent) {
-                    self.outbox.enqueue(&again).await?;
-                }
-                Ok(ReplyOutcome {
-                    message: stored,
-                    created: false,
-                })
+                let at = self.messages.delivery(&delivery_id).await?;
+                self.replay(number, at.ok_or_else(key_reused)?, mail).await
             }
         }
+    }
+
+    /// The reply an earlier call with the same key stored (as `at`): queue that
+    /// same mail again (its first queueing may have failed); the ledger sends
+    /// it once. 1 GetItem, and 1 SQS send unless it was sent.
+    async fn replay(
+        &self,
+        number: TicketNumber,
+        at: (TicketNumber, String),
+        mail: OutgoingMail,
+    ) -> DeskResult<ReplyOutcome> {
+        let stored = self.stored_reply(number, at).await?;
+        let mut again = mail;
+        again.subject = stored.subject.clone();
+        again.text = stored.text.clone();
+        again.html = stored.html.clone();
+        let parsed = |list: &[String]| -> Vec<EmailAddress> {
+            list.iter()
+                .filter_map(|a| EmailAddress::parse(a).ok())
+                .collect()
+        };
+        again.to = parsed(&stored.to);
+        again.cc = parsed(&stored.cc);
+        again.in_reply_to = stored.in_reply_to.clone();
+        again.message = Some(stored.id.clone());
+        // Its MIME as stored (none for replies from before they were kept).
+        again.raw = (!stored.raw_key.is_empty()).then(|| stored.raw_key.clone());
+        if stored.send_state != Some(SendState::Sent) {
+            self.outbox.enqueue(&again).await?;
+        }
+        Ok(ReplyOutcome {
+            message: stored,
+            created: false,
+        })
     }
 
     async fn stored_reply(
         &self,
         number: TicketNumber,
-        delivery_id: &str,
+        (n, id): (TicketNumber, String),
     ) -> DeskResult<MailMessage> {
-        let missing = || DeskError::Conflict {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used for another request".into(),
-        };
-        let (n, id) = self
-            .messages
-            .delivery(delivery_id)
-            .await?
-            .ok_or_else(missing)?;
         if n != number {
-            return Err(missing());
+            return Err(key_reused());
         }
-        self.messages.get_message(n, &id).await?.ok_or_else(missing)
+        self.messages
+            .get_message(n, &id)
+            .await?
+            .ok_or_else(key_reused)
     }
 }
 

@@ -3,6 +3,8 @@
 //! answer with.
 
 pub mod acknowledgement;
+pub mod attachments;
 pub mod conversation;
 pub mod formatting;
+pub mod mime;
 pub mod text_modules;
