@@ -1730,6 +1730,8 @@ export interface components {
             cc?: components["schemas"]["EmailInput"][];
             /** @description A status to set with the reply (`null` or absent leaves it). */
             status?: components["schemas"]["Status"] | null;
+            /** @description Files to attach, in this order (see the operation). */
+            attachments?: components["schemas"]["AttachmentRef"][];
         } | unknown | unknown;
         /** @description `POST /tickets/{id}/forwards` body. */
         NewForward: {
@@ -1747,7 +1749,10 @@ export interface components {
             message?: string | null;
             /** @description A status to set with the forward (`null` or absent leaves it). */
             status?: components["schemas"]["Status"] | null;
-            /** @description Files to attach, in this order (see the operation). */
+            /**
+             * @description Files to attach, as for a reply (`POST /tickets/{id}/replies`): uploads of this ticket
+             *     and attachments of its messages, e.g. the forwarded message's own files.
+             */
             attachments?: components["schemas"]["AttachmentRef"][];
         };
         /**

@@ -255,6 +255,7 @@ export function MailCard({ mail: m, onForward }: { mail: Mail; onForward?: ((m: 
         {m.send_state ? ` · ${m.send_state}` : ""}
         {m.spam ? " · marked as spam" : ""}
         {m.third_party ? " · third party" : ""}
+        {m.receptions?.length ? ` · received ${m.receptions.length + 1} times` : ""}
       </p>
       {m.html && (
         <button type="button" class="link" onClick={() => setAsText(!asText)}>
@@ -291,6 +292,18 @@ export function MailCard({ mail: m, onForward }: { mail: Mail; onForward?: ((m: 
             Download raw message
           </button>
         )}
+        {(m.receptions ?? []).map((r, i) => (
+          <button
+            key={r.delivery_id}
+            type="button"
+            title={`received again ${formatTime(r.received_at)}`}
+            onClick={() =>
+              void save(download(api.GET("/tickets/{id}/messages/{messageId}/raw", { params: { path, query: { reception: i + 1 } }, parseAs: "blob" }), `message-${ticket}-${i + 1}.eml`))
+            }
+          >
+            Raw of reception {i + 2}
+          </button>
+        ))}
       </div>
       <ErrorNotice error={error} />
     </div>

@@ -20,6 +20,10 @@ export function ForwardDialog({ ticket, mail, onClose, onDone }: { ticket: Ticke
   const [cc, setCc] = useState("");
   const [text, setText] = useState("");
   const [status, setStatus] = useState("");
+  // The forwarded mail's own files go along unless unticked (only a mail of this very ticket:
+  // one of a ticket merged into it keeps its files there).
+  const files = mail && mail.ticket === ticket.number ? mail.attachments.filter((a) => !a.inline) : [];
+  const [withFiles, setWithFiles] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const key = useRef(crypto.randomUUID());
   const busy = useRef(false);
@@ -32,7 +36,14 @@ export function ForwardDialog({ ticket, mail, onClose, onDone }: { ticket: Ticke
       await call(
         api.POST("/tickets/{id}/forwards", {
           params: { path: { id: ticket.number }, header: { "Idempotency-Key": key.current } },
-          body: { to: parseCc(to), cc: parseCc(cc), text, message: mail?.id ?? null, status: (status || null) as Schemas["Status"] | null },
+          body: {
+            to: parseCc(to),
+            cc: parseCc(cc),
+            text,
+            message: mail?.id ?? null,
+            status: (status || null) as Schemas["Status"] | null,
+            attachments: mail && withFiles ? files.map((a) => ({ message: mail.id, index: a.index })) : [],
+          },
         }),
       );
       onDone();
@@ -58,6 +69,12 @@ export function ForwardDialog({ ticket, mail, onClose, onDone }: { ticket: Ticke
         </label>
         <label for="forward-text">Text (Markdown)</label>
         <textarea id="forward-text" rows={5} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        {files.length > 0 && (
+          <label>
+            <input id="forward-files" type="checkbox" checked={withFiles} onChange={(e) => setWithFiles(e.currentTarget.checked)} /> Include its {files.length === 1 ? "attachment" : `${files.length} attachments`} (
+            {files.map((a) => a.filename || `attachment ${a.index}`).join(", ")})
+          </label>
+        )}
         <label>
           Status after sending{" "}
           <select id="forward-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
