@@ -3,8 +3,6 @@
 //! images decoded from the raw message, the raw message byte for byte, large
 //! downloads by signed link, a 25 MB email, and refusals.
 
-use desk_local::provision::deliver;
-use desk_local::workers::drain_once;
 use desk_tests::{assert_problem, Stack};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -16,14 +14,7 @@ fn fixture(name: &str) -> Vec<u8> {
 /// Delivers `raw` as SES would and runs the ingest handler; returns the ticket
 /// number and its (first) message.
 async fn ingest(s: &Stack, raw: Vec<u8>) -> (u64, Value) {
-    deliver(&s.aws, &s.resources, &[raw])
-        .await
-        .expect("deliver");
-    while drain_once(&s.sqs, &s.resources.inbound_url, &s.inbound, 1)
-        .await
-        .expect("inbound queue")
-        > 0
-    {}
+    s.deliver(raw).await;
     let list = s
         .get("/tickets?sort=created&order=desc&limit=1", "admin")
         .await;
