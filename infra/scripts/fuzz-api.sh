@@ -46,7 +46,7 @@ cat >"$config" <<'TOML'
 #   - createTicket, editTicket: `assignee` must name an existing active user or an
 #     existing group; `add_tags` must not push a ticket over 20 tags.
 #   - createUser, replaceUser: every id in `groups` must name an existing group.
-#   - listServiceCases: `cursor`, as for tickets.
+#   - listServiceCases, listAudit: `cursor`, as for tickets.
 #   - createTicketSession, createServiceCase, createModule, replaceModule: `assignee`
 #     must name an existing active user; createServiceCase's `ticket` must name a
 #     ticket the caller may see.
@@ -70,7 +70,7 @@ cat >"$config" <<'TOML'
 include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
                         "createRule", "replaceRule", "createTextModule", "replaceTextModule", "setDeskSignature",
-                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket", "createUpload"]
+                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket", "createUpload", "listAudit"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 

@@ -204,6 +204,24 @@ impl Stack {
             .expect("ingest")
     }
 
+    /// Delivers `raw` on the production path (the raw message in S3, its event on
+    /// SQS) and runs the ingest handler until the queue is empty.
+    pub async fn deliver(&self, raw: Vec<u8>) {
+        desk_local::provision::deliver(&self.aws, &self.resources, &[raw])
+            .await
+            .expect("deliver");
+        while desk_local::workers::drain_once(
+            &self.sqs,
+            &self.resources.inbound_url,
+            &self.inbound,
+            1,
+        )
+        .await
+        .expect("inbound queue")
+            > 0
+        {}
+    }
+
     /// Plays the table's stream to its end through the indexer: what was written
     /// so far is then searchable, counted and announced. Returns the records applied.
     pub async fn drain_stream(&self) -> usize {
@@ -338,19 +356,7 @@ impl Stack {
     /// Delivers `raw` on the production path (raw in S3, its event on SQS, the
     /// ingest handler); returns the newest ticket's number and its first message.
     pub async fn ingest_stored(&self, raw: Vec<u8>) -> (u64, Value) {
-        desk_local::provision::deliver(&self.aws, &self.resources, &[raw])
-            .await
-            .expect("deliver");
-        while desk_local::workers::drain_once(
-            &self.sqs,
-            &self.resources.inbound_url,
-            &self.inbound,
-            1,
-        )
-        .await
-        .expect("inbound queue")
-            > 0
-        {}
+        self.deliver(raw).await;
         let list = self
             .get("/tickets?sort=created&order=desc&limit=1", "admin")
             .await;

@@ -1089,6 +1089,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export one customer's data as a ZIP archive (administrators)
+         * @description Every ticket whose customer is `customer` (found through the customer index, no scan),
+         *     with everything on it: `tickets/<n>/ticket.json`, `messages.json` (as `GET
+         *     /tickets/{id}/messages` shows them), `messages/<id>.eml` (a received message's raw MIME,
+         *     byte for byte; replies have none), `messages/<id>/attachments/<index>-<name>` (decoded),
+         *     `notes.json` and `activity.json`; first `manifest.json` with the customer, who exported
+         *     when, the ticket numbers and each other file's `path`, `bytes` and `sha256`. Each ticket's
+         *     own items only (not those of tickets merged into it). Recorded in the audit trail
+         *     (`customer.exported`); nothing else changes.
+         *
+         *     One export holds at most 100 tickets and 40 MiB of raw mail, so that it finishes inside
+         *     the API's time limits; a larger one is refused with `409 export_too_large`. Up to 4 MiB
+         *     the archive is the answer; larger ones answer `303 See Other` to a signed S3 link valid
+         *     for 5 minutes (the copy expires after a day).
+         */
+        post: operations["exportCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/modules/{id}/cases": {
         parameters: {
             query?: never;
@@ -1172,7 +1204,7 @@ export interface components {
              * @description Stable machine-readable reason; see each response for the codes it can carry.
              * @enum {string}
              */
-            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "text_module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "ticket_merged" | "too_many_merged" | "too_many_text_modules" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
+            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "text_module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "customer_not_found" | "export_too_large" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "ticket_merged" | "too_many_merged" | "too_many_text_modules" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
             /** @description Human-readable explanation. */
             detail: string;
             /** @description The offending field or query parameter, as a path (`customer.email`, `groups[0]`, `body`). */
@@ -1814,6 +1846,9 @@ export interface components {
          * @enum {string}
          */
         AuditAction: "user.created" | "user.updated" | "user.deleted" | "group.created" | "group.updated" | "group.deleted" | "rule.created" | "rule.updated" | "rule.deleted" | "mailbox.created" | "mailbox.updated" | "mailbox.deleted" | "module.created" | "module.updated" | "module.deleted" | "text_module.created" | "text_module.updated" | "text_module.deleted" | "signature.updated" | "customer.exported" | "customer.erased" | "retention.changed";
+        ExportRequest: {
+            customer: components["schemas"]["EmailInput"];
+        };
         /** @description One changed field. `from`/`to` are the field's JSON values (`null` where it did not exist); a `redacted` change (a password) carries neither. */
         AuditChange: {
             field: string;
@@ -5596,6 +5631,84 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The archive. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description Too large to answer inline; follow `Location` (no login needed, valid 5 minutes). */
+            303: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    Location: components["headers"]["DownloadLocation"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No ticket has this customer. */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @constant */
+                        code?: "customer_not_found";
+                    };
+                };
+            };
+            /** @description More than one export holds (`export_too_large`). */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @constant */
+                        code?: "export_too_large";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

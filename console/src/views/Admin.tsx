@@ -1,6 +1,6 @@
 // Admin settings (administrators only; the App hides the entries from agents and the API refuses
 // them anyway): rules with a builder, reorder and dry run; users; groups; IMAP mailboxes; modules;
-// text modules and the desk's signature.
+// text modules and the desk's signature; the audit trail and customer exports.
 import { useState } from "preact/hooks";
 import { api, call, type Schemas } from "../api/client";
 import { formatTime } from "../activity";
@@ -10,6 +10,7 @@ import { PRIORITIES, STATUSES, toggleIn } from "../urlstate";
 import { AssigneeSelect, assigneeInput, assigneeValue } from "./AssigneeSelect";
 import { reorder, ruleUpdate, type ConditionDraft } from "../rules";
 import { ModuleOptions, TextModules, useTextModules } from "./AdminTexts";
+import { AuditTrail, ExportCustomer } from "./AdminAudit";
 import { useList } from "./useList";
 
 type Rule = Schemas["Rule"];
@@ -21,6 +22,8 @@ const SECTIONS: [string, string][] = [
   ["mailboxes", "Mailboxes"],
   ["modules", "Modules & SOS buttons"],
   ["texts", "Text modules & signature"],
+  ["audit", "Audit trail"],
+  ["export", "Export customer"],
 ];
 
 export function Admin({ path }: { path: string }) {
@@ -41,6 +44,8 @@ export function Admin({ path }: { path: string }) {
         {section === "mailboxes" && <Mailboxes />}
         {section === "modules" && <Modules />}
         {section === "texts" && <TextModules />}
+        {section === "audit" && <AuditTrail />}
+        {section === "export" && <ExportCustomer />}
       </section>
     </div>
   );

@@ -7,6 +7,7 @@ pub mod body;
 pub mod problem;
 mod routes;
 mod routes_cases;
+mod routes_export;
 mod routes_mail;
 mod routes_texts;
 mod strict;

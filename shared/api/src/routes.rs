@@ -42,6 +42,7 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
     Some(match segments {
         ["me"] => "GET",
         ["audit"] => "GET",
+        ["exports"] => "POST",
         ["me", "signature"] => "PUT",
         ["settings", "signature"] => "GET, PUT",
         ["text-modules"] => "GET, POST",
@@ -318,6 +319,8 @@ async fn route(
             desk.delete_mailbox(caller, id).await?;
             Ok(Reply::no_content())
         }
+
+        ("POST", ["exports"]) => crate::routes_export::route(app, req, caller).await,
 
         // The audit trail: administrators only (checked before the query is read).
         ("GET", ["audit"]) => {

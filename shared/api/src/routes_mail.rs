@@ -20,7 +20,7 @@ use crate::{App, Reply};
 pub const INLINE_DOWNLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 /// A message as shown to a person: its HTML sanitised (stored as received).
-fn shown(mut m: MailMessage) -> MailMessage {
+pub(crate) fn shown(mut m: MailMessage) -> MailMessage {
     m.html = m.html.map(|h| desk_mail::sanitize::clean_html(&h));
     // How receptions are recognised, not something to show.
     m.fingerprint = None;
@@ -75,7 +75,7 @@ fn idempotency_key(req: &Request) -> Result<Option<&str>, Problem> {
 }
 
 /// Where a download too large to answer inline is linked from.
-enum Large {
+pub(crate) enum Large {
     /// Already in S3 as is (the raw message).
     At(String),
     /// Copied to this location first (a decoded attachment).
@@ -83,7 +83,7 @@ enum Large {
 }
 
 /// A download: inline when small, else a `303 See Other` to a signed link.
-async fn download(
+pub(crate) async fn download(
     app: &App,
     bytes: Vec<u8>,
     filename: &str,

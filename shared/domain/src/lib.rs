@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod error;
+pub mod export;
 pub mod listing;
 pub mod mail;
 pub mod mailbox;
