@@ -15,7 +15,7 @@ LOCAL_AWS := AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-e
 	TABLE_NAME=$(TABLE_NAME)
 DESK_LOCAL := target/debug/desk-local
 
-.PHONY: help tools console package dev down token mail replay test lint fuzz bench-list bench-expire bench-big-mail bench-write-cost bench-console sizes
+.PHONY: help tools console package dev down token mail replay rotate-key test lint fuzz bench-list bench-expire bench-big-mail bench-write-cost bench-console sizes
 
 help:
 	@echo "make dev                 start the local stack, serve the API and the web console on http://127.0.0.1:$(API_PORT) with demo data"
@@ -24,6 +24,7 @@ help:
 	@echo "make token USER=<name>   print a bearer token for a local user (last line)"
 	@echo "make mail FILE=<eml|dir> deliver mail to the running stack exactly as SES would (raw to S3 + S3 event to SQS)"
 	@echo "make replay              move dead-lettered inbound mail (and outbox mail) back to their queues"
+	@echo "make rotate-key          new current reply-token key in the local stack; SECRET=<arn> for a deployed stack (your AWS credentials), GRACE_DAYS=<n> to set the grace period"
 	@echo "make down                stop what make dev started"
 	@echo "make test                run every test (unit, DynamoDB Local, HTTP, OpenAPI fuzzing, template lint, 30 s cargo-fuzz)"
 	@echo "make fuzz                fuzz parse -> threading -> rules for FUZZ_SECONDS (default 60; cargo-fuzz, stable Rust)"
@@ -73,6 +74,16 @@ mail:
 replay:
 	@cargo build --quiet -p desk-local
 	@$(LOCAL_AWS) $(DESK_LOCAL) replay
+
+# SECRET=<ReplyTokenSecretArn output>: rotate a deployed stack's key with the
+# caller's AWS credentials; without it, the local stack's (moto).
+rotate-key:
+	@cargo build --quiet -p desk-local
+ifdef SECRET
+	@$(DESK_LOCAL) rotate-reply-key --secret "$(SECRET)" $(if $(GRACE_DAYS),--grace-days $(GRACE_DAYS))
+else
+	@$(LOCAL_AWS) $(DESK_LOCAL) rotate-reply-key $(if $(GRACE_DAYS),--grace-days $(GRACE_DAYS))
+endif
 
 test: tools
 	@infra/scripts/test.sh

@@ -6,17 +6,19 @@ use std::sync::Arc;
 
 use desk_domain::{Source, TicketNumber};
 use desk_ingest::{Delivery, Ingest, Outcome};
-use desk_mail::ReplyToken;
+use desk_mail::{KeyRing, ReplyKeys, ReplyToken};
 use desk_tests::Stack;
 use futures::future::join_all;
 use serde_json::json;
 
-const KEY: &[u8] = b"ingest-test-key";
+const KEY: &[u8] = b"ingest-test-key-of-at-least-32-characters";
 
 fn ingest(s: &Stack) -> Ingest {
     Ingest::new(
         s.desk.clone(),
-        ReplyToken::new(KEY.to_vec()),
+        Arc::new(ReplyKeys::fixed(
+            &KeyRing::first(String::from_utf8_lossy(KEY)).expect("a valid key"),
+        )),
         vec!["desk.example".into()],
         vec!["support@desk.example".into()],
     )

@@ -295,7 +295,14 @@ def main():
     print("== each function's environment is what its configuration reads")
     for name, binary in sorted(functions.items()):
         config = lam.get_function_configuration(FunctionName=physical[name])
-        variables = config.get("Environment", {}).get("Variables", {})
+        variables = dict(config.get("Environment", {}).get("Variables", {}))
+        # A variable naming a resource moto does not emulate (the reply-token
+        # secret) comes back unresolved: it stands in as that resource's name.
+        declared_env = cfn_template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        for key, value in declared_env.items():
+            unemulated = sorted(set(references(value)) & set(skipped))
+            if unemulated and not variables.get(key):
+                variables[key] = f"rehearsal-{unemulated[0]}"
         run = subprocess.run([args.desk_local, "env-check", binary], input=json.dumps(variables).encode(),
                              env=dict(os.environ, RUST_LOG="info"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         message = re.sub(r"\x1b\[[0-9;]*m", "", run.stderr.decode(errors="replace")).strip().splitlines()
@@ -309,6 +316,50 @@ def main():
               and config.get("Timeout") == declared.get("Timeout"),
               f"{name} runs bootstrap on provided.al2023, arm64, {config.get('MemorySize')} MB, "
               f"{config.get('Timeout')} s")
+
+    print("== buckets refuse plain HTTP; the reply-token secret reaches only the functions that read it")
+    # moto does not emulate bucket policies: read from the transformed template.
+    listed = lambda v: v if isinstance(v, list) else [v]
+
+    def arn_text(value):
+        """A bucket ARN as the template writes it: Fn::Sub text or the bucket's GetAtt."""
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            return listed(value["Fn::Sub"])[0]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return "${%s.Arn}" % listed(value["Fn::GetAtt"])[0]
+        return str(value)
+
+    for name, res in template["Resources"].items():
+        if res["Type"] != "AWS::S3::Bucket":
+            continue
+        bucket_name = arn_text(res["Properties"].get("BucketName", ""))
+        arns = {"${%s.Arn}" % name, "arn:${AWS::Partition}:s3:::" + bucket_name}
+        policies = [r["Properties"]["PolicyDocument"] for r in cfn_template["Resources"].values()
+                    if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"].get("Bucket") == {"Ref": name}]
+        denied = {arn_text(r) for doc in policies for st in doc.get("Statement", [])
+                  if st.get("Effect") == "Deny" and st.get("Principal") in ("*", {"AWS": "*"})
+                  and listed(st.get("Action")) == ["s3:*"]
+                  and str(st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower() == "false"
+                  for r in listed(st.get("Resource"))}
+        covers = any(a in denied for a in arns) and any(a + "/*" in denied for a in arns)
+        check(covers, f"{name} denies every request without TLS (aws:SecureTransport; transformed template)")
+    secrets = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"]
+    for name in sorted(functions):
+        declared = cfn_template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        check("{{resolve:" not in json.dumps(declared), f"{name}: no secret value resolved into its environment")
+        role = cfn_template["Resources"].get(f"{name}Role", {}).get("Properties", {})
+        grants = [st for pol in role.get("Policies", []) for st in pol["PolicyDocument"]["Statement"]
+                  if any(str(a).startswith("secretsmanager:") for a in
+                         (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]))]
+        reads = declared.get("REPLY_TOKEN_SECRET")
+        if reads is None:
+            check(not grants, f"{name}: no Secrets Manager permission (reads no secret)")
+            continue
+        target = reads.get("Ref") if isinstance(reads, dict) else None
+        check(target in secrets and len(grants) == 1 and grants[0]["Effect"] == "Allow"
+              and grants[0]["Action"] in ("secretsmanager:GetSecretValue", ["secretsmanager:GetSecretValue"])
+              and grants[0]["Resource"] == {"Ref": target},
+              f"{name}: REPLY_TOKEN_SECRET names {target}; GetSecretValue on it alone")
 
     print(f"deploy rehearsal: {len(failures)} failed" if failures else "deploy rehearsal: all checks passed")
     sys.exit(1 if failures else 0)

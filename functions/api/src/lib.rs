@@ -1,6 +1,7 @@
 //! The API function's composition: the desk over DynamoDB, S3 (mail downloads),
 //! SSM (mailbox passwords, written only), the SQS outbox, the EventBridge bus and
-//! reply tokens; no SES client (the mailer sends). `main` and the local runner
+//! reply tokens (signed with the key ring read from Secrets Manager at first use);
+//! no SES client (the mailer sends). `main` and the local runner
 //! both build the handler here.
 
 use std::sync::Arc;
@@ -56,7 +57,7 @@ pub fn authenticator(env: &Env) -> Result<Authenticator, ConfigError> {
 
 /// The desk the API serves, over `store` and the clients built from `aws`.
 pub fn desk(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) -> desk_domain::Desk {
-    use desk_messaging::{EventBridgeBus, S3RawMail, SqsOutbox, SsmSecrets};
+    use desk_messaging::{EventBridgeBus, S3RawMail, SecretsManagerKeyRing, SqsOutbox, SsmSecrets};
     desk_runtime::desk(
         store,
         config.desk.settings.clone(),
@@ -66,9 +67,12 @@ pub fn desk(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) ->
                 aws_sdk_s3::Client::new,
             )))),
             attachment_reader: Some(Arc::new(desk_mail::attachment::Attachments)),
-            reply_address: Some(Arc::new(desk_mail::ReplyToken::new(
-                config.desk.reply_token_key.clone().into_bytes(),
-            ))),
+            reply_address: Some(Arc::new(desk_mail::ReplyKeys::new(Arc::new(
+                SecretsManagerKeyRing::new(
+                    desk_messaging::Lazy::with(aws, aws_sdk_secretsmanager::Client::new),
+                    &config.desk.reply_token_secret,
+                ),
+            )))),
             secrets: Some(Arc::new(SsmSecrets::new(
                 desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
                 &config.secrets_prefix,

@@ -1,13 +1,15 @@
 //! The ingest function's composition: received mail (S3 via the inbound queue)
 //! becomes tickets. The desk over DynamoDB, S3 (reading raw mail), the SQS outbox
-//! (rule notifications), the EventBridge bus and reply tokens; no SES or SSM.
+//! (rule notifications), the EventBridge bus and reply tokens (the key ring read
+//! from Secrets Manager at first use, for mail that carries a token or an
+//! acknowledgement); no SES or SSM.
 
 use std::sync::Arc;
 
 use desk_domain::mailbox::SecretStore;
 use desk_dynamo::DynamoStore;
 use desk_jobs::inbound::Inbound;
-use desk_messaging::{EventBridgeBus, S3RawMail, SqsOutbox};
+use desk_messaging::{EventBridgeBus, S3RawMail, SecretsManagerKeyRing, SqsOutbox};
 use desk_runtime::Adapters;
 
 /// The ingest function reads the desk's common configuration and nothing else.
@@ -22,10 +24,15 @@ pub fn ingest(
     raw: Arc<S3RawMail>,
     secrets: Option<Arc<dyn SecretStore>>,
 ) -> desk_ingest::Ingest {
-    let token = desk_mail::ReplyToken::new(config.reply_token_key.clone().into_bytes());
+    let keys = Arc::new(desk_mail::ReplyKeys::new(Arc::new(
+        SecretsManagerKeyRing::new(
+            desk_messaging::Lazy::with(aws, aws_sdk_secretsmanager::Client::new),
+            &config.reply_token_secret,
+        ),
+    )));
     let adapters = Adapters {
         raw_mail: Some(raw),
-        reply_address: Some(Arc::new(token.clone())),
+        reply_address: Some(keys.clone()),
         outbox: Some(Arc::new(SqsOutbox::new(
             desk_messaging::Lazy::with(aws, aws_sdk_sqs::Client::new),
             &config.outbox_queue_url,
@@ -40,7 +47,7 @@ pub fn ingest(
     let desk = desk_runtime::desk(store, config.settings.clone(), adapters);
     let address = config.settings.desk_address.as_str().to_string();
     let domain = address.rsplit_once('@').map_or("", |(_, d)| d).to_string();
-    desk_ingest::Ingest::new(desk, token, vec![domain], vec![address])
+    desk_ingest::Ingest::new(desk, keys, vec![domain], vec![address])
 }
 
 /// The whole handler: SQS records of S3 events → ingest.

@@ -84,10 +84,7 @@ mod tests {
         ("CONNECT_LINK_BASE", "https://qs.example/connect"),
         ("OUTBOX_QUEUE_URL", "https://sqs.example/outbox"),
         ("EVENT_BUS_NAME", "desk"),
-        (
-            "REPLY_TOKEN_KEY",
-            "a-reply-token-key-of-32-characters-at-least",
-        ),
+        ("REPLY_TOKEN_SECRET", "desk-reply-token"),
     ];
 
     fn vars(extra: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {

@@ -6,6 +6,7 @@ pub mod dev_oidc;
 pub mod dev_oidc_http;
 pub mod provision;
 pub mod reindex;
+pub mod reply_keys;
 pub mod seed;
 pub mod server;
 pub mod stream;
@@ -66,11 +67,12 @@ pub fn local_env(table: &str, resources: Option<&provision::Resources>) -> desk_
         "CONNECT_LINK_BASE",
         var("CONNECT_LINK_BASE", "https://quicksupport.example/connect"),
     );
+    // The key ring's secret in moto's Secrets Manager (`provision` creates it).
     set(
-        "REPLY_TOKEN_KEY",
-        var(
-            "REPLY_TOKEN_KEY",
-            "local-development-reply-token-key-not-secret",
+        "REPLY_TOKEN_SECRET",
+        resources.map_or_else(
+            || provision::reply_token_secret_name(table),
+            |r| r.reply_token_secret.clone(),
         ),
     );
     set(
@@ -280,10 +282,10 @@ mod function_env_tests {
             .unwrap_err()
             .contains("DESK_ADDRESS is required"));
         let mut extra = ok.clone();
-        extra.insert("REPLY_TOKEN_KEY".into(), "k".repeat(40));
+        extra.insert("REPLY_TOKEN_SECRET".into(), "desk-reply-token".into());
         assert!(check_function_env("mailer", &extra)
             .unwrap_err()
-            .contains("REPLY_TOKEN_KEY"));
+            .contains("REPLY_TOKEN_SECRET"));
     }
 
     #[test]

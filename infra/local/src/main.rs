@@ -9,6 +9,9 @@
 //!   desk-local replay                  move dead-lettered inbound mail and outbox mail back
 //!   desk-local reindex [--fresh] [--resume] [--ticket N]
 //!                                      (re)build the search index and counts from the table
+//!   desk-local rotate-reply-key [--secret ID] [--grace-days N]
+//!                                      new current reply-token key; the old one verifies
+//!                                      for the grace period (default 90 days)
 //!   desk-local env FUNCTION            the local environment of a function (KEY=VALUE)
 //!   desk-local env-check FUNCTION      check a deployed function's environment (JSON on stdin)
 //!   desk-local bench-list ...          list-page latency benchmark (see README)
@@ -178,6 +181,25 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let inbound = desk_local::workers::replay(&sqs, &r.inbound_dlq_url, &r.inbound_url).await?;
             let outbox = desk_local::workers::replay(&sqs, &r.outbox_dlq_url, &r.outbox_url).await?;
             tracing::info!(inbound, outbox, "dead-lettered messages moved back to their queues");
+            Ok(())
+        }
+        "rotate-reply-key" => {
+            // The secret: --secret (a deployed stack's ReplyTokenSecretArn output),
+            // else REPLY_TOKEN_SECRET, else the local stack's.
+            let secret = flag(&args, "--secret")
+                .or_else(|| std::env::var("REPLY_TOKEN_SECRET").ok().filter(|s| !s.is_empty()))
+                .unwrap_or_else(|| {
+                    let prefix = std::env::var("RESOURCE_PREFIX").unwrap_or_else(|_| table());
+                    desk_local::provision::reply_token_secret_name(&prefix)
+                });
+            let grace_days = match flag(&args, "--grace-days") {
+                Some(d) => Some(d.parse::<u32>().ok().filter(|d| (1..=3650).contains(d)).ok_or("--grace-days must be 1..=3650")?),
+                None => None,
+            };
+            let aws = aws_config::load_from_env().await;
+            let ring = desk_local::reply_keys::rotate(&aws, &secret, grace_days, chrono::Utc::now()).await?;
+            tracing::info!(secret = %secret, current = %ring.current.id, previous = ?ring.previous.iter().map(|k| &k.id).collect::<Vec<_>>(), grace_days = ring.grace_days,
+                "reply-token key rotated: new mail is signed with the current key; tokens of previous keys verify for grace_days after their retirement; warm functions read the ring again within 5 minutes");
             Ok(())
         }
         "env" => {

@@ -1,6 +1,7 @@
 //! The local stand-ins for what `template.yaml` deploys besides the table: the
 //! outbox queue with its dead-letter queue, the event bus (with a rule copying
-//! every desk event to an inspection queue), and the verified SES sender — on moto.
+//! every desk event to an inspection queue), the verified SES sender and the
+//! reply-token key ring in Secrets Manager — on moto.
 
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -17,6 +18,13 @@ pub struct Resources {
     pub bus: String,
     /// Receives a copy of every event on `bus` (for tests and curious developers).
     pub events_url: String,
+    /// The Secrets Manager secret holding the reply-token key ring (its ARN).
+    pub reply_token_secret: String,
+}
+
+/// The local name of the reply-token secret of the resources named with `prefix`.
+pub fn reply_token_secret_name(prefix: &str) -> String {
+    format!("{prefix}-reply-token")
 }
 
 fn err(op: &str) -> impl Fn(String) -> String + '_ {
@@ -164,7 +172,10 @@ pub async fn provision(
             return Err(format!("CreateEmailIdentity: {msg}"));
         }
     }
+    let reply_token_secret =
+        crate::reply_keys::ensure(config, &reply_token_secret_name(prefix)).await?;
     Ok(Resources {
+        reply_token_secret,
         inbound_bucket,
         inbound_url,
         inbound_dlq_url,

@@ -330,7 +330,8 @@ impl Desk {
             mail.auto_submitted = None;
             mail.reply_to = Some(
                 self.reply_address
-                    .reply_to(&self.settings.desk_address, number),
+                    .reply_to(&self.settings.desk_address, number, now)
+                    .await?,
             );
             self.outbox.enqueue(&mail).await?;
         }

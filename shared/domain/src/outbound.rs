@@ -2,9 +2,11 @@
 //! loses nothing) and domain events (to an event bus).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DeskResult;
+use crate::mailbox::Secret;
 use crate::types::{EmailAddress, TicketNumber};
 
 /// One email to send. `id` is its idempotency key: the mailer sends each id once.
@@ -122,9 +124,24 @@ mod tests {
 }
 
 /// The Reply-To address that carries a ticket's signed token, so the customer's
-/// answer comes back to the same ticket.
+/// answer comes back to the same ticket. The signing key is loaded at first use
+/// (and again when its cache is older than the adapter allows, judged at `now`):
+/// 0 or 1 call to the key store.
+#[async_trait]
 pub trait ReplyAddress: Send + Sync {
-    fn reply_to(&self, desk: &EmailAddress, number: TicketNumber) -> String;
+    async fn reply_to(
+        &self,
+        desk: &EmailAddress,
+        number: TicketNumber,
+        now: DateTime<Utc>,
+    ) -> DeskResult<String>;
+}
+
+/// Where the key ring that signs reply tokens is kept (Secrets Manager): its
+/// serialized form, as stored. 1 call per load.
+#[async_trait]
+pub trait KeyRingStore: Send + Sync {
+    async fn load(&self) -> DeskResult<Secret>;
 }
 
 #[async_trait]

@@ -20,8 +20,8 @@ use desk_domain::{
     ActivityEntry, ActivityKind, Actor, Desk, DeskError, DeskResult, EmailAddress, Priority,
     Source, Status, Tag, Tags, TicketNumber,
 };
-use desk_mail::thread::{signals, RuleView};
-use desk_mail::{parse, Limits, ParsedMail, ReplyToken};
+use desk_mail::thread::{recipients, signals, RuleView};
+use desk_mail::{parse, Limits, ParsedMail, ReplyKeys, ReplyToken};
 
 /// One received email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,8 @@ pub const AUTO_MAIL_PER_HOUR: u32 = 10;
 
 pub struct Ingest {
     pub desk: Desk,
-    pub token: ReplyToken,
+    /// The reply-token key ring, loaded only for mail that carries a token.
+    pub keys: Arc<ReplyKeys>,
     /// The desk's domains (for tokens) and own addresses (mail from them is ours).
     pub desk_domains: Vec<String>,
     pub own_addresses: Vec<String>,
@@ -79,13 +80,13 @@ fn excerpt(text: &str) -> String {
 impl Ingest {
     pub fn new(
         desk: Desk,
-        token: ReplyToken,
+        keys: Arc<ReplyKeys>,
         desk_domains: Vec<String>,
         own_addresses: Vec<String>,
     ) -> Self {
         Self {
             desk,
-            token,
+            keys,
             desk_domains,
             own_addresses,
             limits: Limits::default(),
@@ -124,7 +125,14 @@ impl Ingest {
     }
 
     async fn threaded(&self, mail: &ParsedMail, delivery: &Delivery) -> DeskResult<Option<Ticket>> {
-        let s = signals(mail, &delivery.envelope, &self.token, &self.desk_domains);
+        // The key ring is read (0 or 1 call to Secrets Manager) only for mail
+        // addressed to a token-shaped desk address.
+        let recipients = recipients(mail, &delivery.envelope);
+        let token = match desk_mail::token::key_ids_in(recipients, &self.desk_domains) {
+            Some(ids) => self.keys.verifier(self.desk.clock.now(), &ids).await?,
+            None => ReplyToken::none(),
+        };
+        let s = signals(mail, &delivery.envelope, &token, &self.desk_domains);
         if let Some(n) = s.token {
             if let Some(t) = self.desk.tickets.get_ticket(n).await? {
                 return Ok(Some(t));

@@ -14,4 +14,4 @@ pub mod token;
 pub use attachment::{attachment, AttachmentContent};
 pub use parse::{parse, Attachment, Limits, Mailbox, ParsedMail, Verdicts};
 pub use robots::{classify, Automation};
-pub use token::ReplyToken;
+pub use token::{KeyRing, ReplyKeys, ReplyToken};

@@ -20,6 +20,18 @@ pub struct Signals {
     pub subject_tag: Option<TicketNumber>,
 }
 
+/// Every recipient of `mail`: To, Cc, then the SMTP `envelope`.
+pub fn recipients<'a>(
+    mail: &'a ParsedMail,
+    envelope: &'a [String],
+) -> impl Iterator<Item = &'a str> {
+    mail.to
+        .iter()
+        .chain(mail.cc.iter())
+        .map(|m| m.address.as_str())
+        .chain(envelope.iter().map(String::as_str))
+}
+
 /// Reads the signals of `mail`. `envelope` are the SMTP recipients (SES reports
 /// them; Bcc'd desk addresses appear only there).
 pub fn signals(
@@ -28,14 +40,8 @@ pub fn signals(
     token: &ReplyToken,
     desk_domains: &[String],
 ) -> Signals {
-    let recipients = mail
-        .to
-        .iter()
-        .chain(mail.cc.iter())
-        .map(|m| m.address.as_str())
-        .chain(envelope.iter().map(String::as_str));
     let mut s = Signals::default();
-    for r in recipients {
+    for r in recipients(mail, envelope) {
         match token.ticket_in(r, desk_domains) {
             Some(n) if s.token.is_none() => s.token = Some(n),
             Some(_) => {}

@@ -2,7 +2,8 @@
 //! so that each function links only the SDK clients it uses:
 //! `sqs` the outbox (mail waits there until the mailer sends it), `eventbridge` the
 //! bus for domain events, `ses` sending raw MIME through SES v2, `s3` raw inbound
-//! mail, `ssm` mailbox passwords in Parameter Store.
+//! mail, `ssm` mailbox passwords in Parameter Store, `secretsmanager` the
+//! reply-token key ring.
 
 use desk_domain::DeskError;
 
@@ -22,6 +23,30 @@ pub(crate) fn failed<E: std::error::Error + Send + Sync + 'static>(
         tracing::error!(operation = op, error = %msg, "AWS call failed");
         DeskError::Storage(msg)
     }
+}
+
+/// Maps an SDK error to the domain's storage error keeping only its code, logged
+/// once: the messages of secret stores' errors may quote the values sent.
+#[allow(dead_code)] // used by the secret stores' features only
+pub(crate) fn failed_quietly<E, R>(
+    service: &'static str,
+    op: &'static str,
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> DeskError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let what = match e {
+        SdkError::ServiceError(se) => se.err().code().unwrap_or("unknown").to_string(),
+        SdkError::TimeoutError(_) => "timeout".into(),
+        SdkError::DispatchFailure(_) => "dispatch failure (endpoint unreachable)".into(),
+        SdkError::ResponseError(_) => "unreadable response".into(),
+        SdkError::ConstructionFailure(_) => "request construction failed".into(),
+        _ => "unknown".into(),
+    };
+    tracing::error!(operation = op, error = %what, "{service} call failed");
+    DeskError::Storage(format!("{service} {op}: {what}"))
 }
 
 #[cfg(feature = "sqs")]
@@ -48,3 +73,8 @@ pub use raw_mail::S3RawMail;
 mod secrets;
 #[cfg(feature = "ssm")]
 pub use secrets::SsmSecrets;
+
+#[cfg(feature = "secretsmanager")]
+mod key_ring;
+#[cfg(feature = "secretsmanager")]
+pub use key_ring::SecretsManagerKeyRing;

@@ -30,20 +30,8 @@ impl SsmSecrets {
 }
 
 /// The failure without its message (which could quote the value sent).
-fn failed<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
-    op: &'static str,
-    e: &SdkError<E>,
-) -> DeskError {
-    let what = match e {
-        SdkError::ServiceError(se) => se.err().code().unwrap_or("unknown").to_string(),
-        SdkError::TimeoutError(_) => "timeout".into(),
-        SdkError::DispatchFailure(_) => "dispatch failure (endpoint unreachable)".into(),
-        SdkError::ResponseError(_) => "unreadable response".into(),
-        SdkError::ConstructionFailure(_) => "request construction failed".into(),
-        _ => "unknown".into(),
-    };
-    tracing::error!(operation = op, error = %what, "SSM call failed");
-    DeskError::Storage(format!("{op}: {what}"))
+fn failed<E: ProvideErrorMetadata>(op: &'static str, e: &SdkError<E>) -> DeskError {
+    crate::failed_quietly("SSM", op, e)
 }
 
 fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
@@ -61,7 +49,7 @@ impl SecretStore for SsmSecrets {
             .overwrite(true)
             .send()
             .await
-            .map_err(|e| failed("SSM PutParameter", &e))?;
+            .map_err(|e| failed("PutParameter", &e))?;
         Ok(())
     }
 
@@ -76,7 +64,7 @@ impl SecretStore for SsmSecrets {
         {
             Ok(out) => Ok(out.parameter.and_then(|p| p.value).map(Secret::new)),
             Err(e) if not_found(&e) => Ok(None),
-            Err(e) => Err(failed("SSM GetParameter", &e)),
+            Err(e) => Err(failed("GetParameter", &e)),
         }
     }
 
@@ -90,7 +78,7 @@ impl SecretStore for SsmSecrets {
         {
             Ok(_) => Ok(()),
             Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(failed("SSM DeleteParameter", &e)),
+            Err(e) => Err(failed("DeleteParameter", &e)),
         }
     }
 }

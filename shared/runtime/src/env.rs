@@ -130,16 +130,22 @@ impl Env {
         })
     }
 
-    /// `REPLY_TOKEN_KEY`: signs the reply tokens in our Reply-To addresses (secret).
-    pub fn reply_token_key(&self) -> Result<String, ConfigError> {
-        let key = self.required("REPLY_TOKEN_KEY")?;
-        if key.len() < 32 {
-            return Err(ConfigError::Invalid(
-                "REPLY_TOKEN_KEY",
-                "must be at least 32 characters".into(),
-            ));
+    /// `REPLY_TOKEN_SECRET`: the ARN or name of the Secrets Manager secret holding
+    /// the key ring that signs the reply tokens in our Reply-To addresses (the
+    /// key itself is read at first use, never from configuration).
+    pub fn reply_token_secret(&self) -> Result<String, ConfigError> {
+        let id = self.required("REPLY_TOKEN_SECRET")?;
+        let valid = id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b));
+        if valid {
+            Ok(id)
+        } else {
+            Err(ConfigError::Invalid(
+                "REPLY_TOKEN_SECRET",
+                "must be a secret's ARN or name (letters, digits, /_+=.@-:)".into(),
+            ))
         }
-        Ok(key)
     }
 
     /// `SECRETS_PREFIX`, or `service-desk/<table>`.
@@ -149,38 +155,28 @@ impl Env {
 }
 
 /// What every function that holds a desk and sends mail reads: its table and
-/// settings, the outbox, the event bus and the reply-token key.
-#[derive(Clone)]
+/// settings, the outbox, the event bus and where the reply-token keys are.
+#[derive(Clone, Debug)]
 pub struct DeskConfig {
     pub table: String,
     pub settings: Settings,
     pub outbox_queue_url: String,
     pub event_bus: String,
-    /// Signs and verifies the reply tokens in our Reply-To addresses (secret; never logged).
-    pub reply_token_key: String,
-}
-
-impl std::fmt::Debug for DeskConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeskConfig")
-            .field("table", &self.table)
-            .field("settings", &self.settings)
-            .field("outbox_queue_url", &self.outbox_queue_url)
-            .field("event_bus", &self.event_bus)
-            .finish_non_exhaustive()
-    }
+    /// The Secrets Manager secret whose key ring signs and verifies the reply
+    /// tokens in our Reply-To addresses (its id, not the key).
+    pub reply_token_secret: String,
 }
 
 impl DeskConfig {
     /// `TABLE_NAME`, `DESK_ADDRESS`, `JOIN_LINK_BASE`, `CONNECT_LINK_BASE`,
-    /// `OUTBOX_QUEUE_URL`, `EVENT_BUS_NAME`, `REPLY_TOKEN_KEY`.
+    /// `OUTBOX_QUEUE_URL`, `EVENT_BUS_NAME`, `REPLY_TOKEN_SECRET`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             table: env.table()?,
             settings: env.settings()?,
             outbox_queue_url: env.required("OUTBOX_QUEUE_URL")?,
             event_bus: env.required("EVENT_BUS_NAME")?,
-            reply_token_key: env.reply_token_key()?,
+            reply_token_secret: env.reply_token_secret()?,
         })
     }
 }
@@ -271,14 +267,22 @@ mod tests {
     }
 
     #[test]
-    fn a_short_reply_token_key_is_refused() {
+    fn the_reply_token_secret_is_an_arn_or_name() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:desk-reply-AbCdEf";
+        assert_eq!(
+            env(&[("REPLY_TOKEN_SECRET", arn)])
+                .reply_token_secret()
+                .as_deref(),
+            Ok(arn)
+        );
         assert!(matches!(
-            env(&[("REPLY_TOKEN_KEY", "short")]).reply_token_key(),
-            Err(ConfigError::Invalid("REPLY_TOKEN_KEY", _))
+            env(&[("REPLY_TOKEN_SECRET", "a key with spaces")]).reply_token_secret(),
+            Err(ConfigError::Invalid("REPLY_TOKEN_SECRET", _))
         ));
-        assert!(env(&[("REPLY_TOKEN_KEY", &"k".repeat(32))])
-            .reply_token_key()
-            .is_ok());
+        assert_eq!(
+            env(&[]).reply_token_secret(),
+            Err(ConfigError::Missing("REPLY_TOKEN_SECRET"))
+        );
     }
 
     #[test]

@@ -121,13 +121,54 @@ pub fn store(aws: &aws_config::SdkConfig, table: &str) -> DynamoStore {
     DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config.build()), table)
 }
 
-/// `RUST_LOG`'s filter, except that the IMAP client never logs below `warn`:
-/// at trace level async-imap prints every command it sends, LOGIN with its password.
+/// Libraries that print what they carry when their logs are verbose: the IMAP
+/// client every command it sends (LOGIN with its password); the HTML sanitiser's
+/// parser every piece of text it reads (message bodies); the AWS SDK, its HTTP
+/// and TLS stacks and the Lambda runtime request and response bodies (raw mail,
+/// queued mail, secret values, events). They never log below `warn`.
+const QUIET: &[&str] = &[
+    "ammonia",
+    "async_imap",
+    "aws_config",
+    "aws_credential_types",
+    "aws_runtime",
+    "aws_sigv4",
+    "aws_smithy_async",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_types",
+    "aws_sdk_dynamodb",
+    "aws_sdk_dynamodbstreams",
+    "aws_sdk_eventbridge",
+    "aws_sdk_s3",
+    "aws_sdk_secretsmanager",
+    "aws_sdk_sesv2",
+    "aws_sdk_sqs",
+    "aws_sdk_ssm",
+    "h2",
+    "html5ever",
+    "hyper",
+    "hyper_util",
+    "lambda_http",
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "markup5ever",
+    "rustls",
+    "tower",
+];
+
+/// `RUST_LOG`'s filter, except that the libraries in `QUIET` never log below
+/// `warn`: logs carry no message bodies, attachment names, tokens, keys or
+/// passwords at any level (`tests/log_scan.rs`).
 pub fn log_filter(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
-    match "async_imap=warn".parse() {
-        Ok(quiet) => filter.add_directive(quiet),
-        Err(_) => filter,
-    }
+    QUIET.iter().fold(filter, |filter, target| {
+        match format!("{target}=warn").parse() {
+            Ok(quiet) => filter.add_directive(quiet),
+            Err(_) => filter,
+        }
+    })
 }
 
 /// JSON logs for Lambda (CloudWatch adds the time), level from `RUST_LOG`.

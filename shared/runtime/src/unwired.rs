@@ -108,17 +108,24 @@ impl EventBus for Unwired {
     }
 }
 
+#[async_trait]
 impl ReplyAddress for Unwired {
-    fn reply_to(&self, desk: &EmailAddress, _number: TicketNumber) -> String {
+    async fn reply_to(
+        &self,
+        desk: &EmailAddress,
+        _number: TicketNumber,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> DeskResult<String> {
         tracing::error!(
             port = self.port,
             "a port this function does not wire was called"
         );
-        self.desk_address
+        Ok(self
+            .desk_address
             .as_ref()
             .unwrap_or(desk)
             .as_str()
-            .to_string()
+            .to_string())
     }
 }
 

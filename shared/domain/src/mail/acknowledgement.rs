@@ -77,7 +77,8 @@ impl Desk {
         mail.html = Some(composed.html.clone());
         mail.reply_to = Some(
             self.reply_address
-                .reply_to(&self.settings.desk_address, ticket.number),
+                .reply_to(&self.settings.desk_address, ticket.number, now)
+                .await?,
         );
         mail.in_reply_to = customer_mail.rfc_message_id.clone();
         mail.references = customer_mail.rfc_message_id.iter().cloned().collect();

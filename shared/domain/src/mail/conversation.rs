@@ -495,7 +495,8 @@ impl Desk {
         mail.cc = draft.cc.clone();
         mail.reply_to = Some(
             self.reply_address
-                .reply_to(&self.settings.desk_address, number),
+                .reply_to(&self.settings.desk_address, number, now)
+                .await?,
         );
         mail.in_reply_to = in_reply_to.clone();
         mail.references = references;
