@@ -6,6 +6,7 @@ pub mod access;
 pub mod activity;
 pub mod cases;
 pub mod directory;
+pub mod erasure;
 pub mod error;
 pub mod listing;
 pub mod mail;

@@ -41,6 +41,8 @@ pub struct Desk {
     pub text_modules: Arc<dyn crate::ports::StandardTextStore>,
     pub messages: Arc<dyn MessageStore>,
     pub raw_mail: Arc<dyn RawMailStore>,
+    /// Purges (erasure, retention), erasure jobs and the retention setting.
+    pub purge: Arc<dyn crate::erasure::PurgeStore>,
     pub reply_address: Arc<dyn ReplyAddress>,
     pub mailboxes: Arc<dyn MailboxStore>,
     /// Mailbox passwords (never in the table).

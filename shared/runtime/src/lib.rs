@@ -47,6 +47,7 @@ pub fn desk(store: DynamoStore, settings: Settings, adapters: Adapters) -> Desk 
         text_modules: store.clone(),
         messages: store.clone(),
         mailboxes: store.clone(),
+        purge: store.clone(),
         limiter: store,
         raw_mail: adapters
             .raw_mail
