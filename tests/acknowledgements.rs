@@ -4,7 +4,7 @@
 //! the ticket. What is mailed is read back from moto's SES record.
 
 use desk_ingest::{Outcome, AUTO_MAIL_PER_HOUR};
-use desk_tests::{assert_problem, sent_mail_to, ses_delivery, Stack};
+use desk_tests::{assert_problem, sent_mail_to, Stack};
 use reqwest::StatusCode;
 use serde_json::json;
 

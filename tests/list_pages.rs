@@ -72,6 +72,7 @@ fn ticket(i: u64, assignee: Option<Assignee>, tags: &[&str], extra_word: &str) -
         version: 1,
         merged_into: None,
         merged: Vec::new(),
+        participants: Vec::new(),
     }
 }
 

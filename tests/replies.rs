@@ -4,7 +4,7 @@
 //! back to the same ticket. Reading the conversation through the API.
 
 use desk_ingest::Outcome;
-use desk_tests::{assert_problem, sent_mail_to, ses_delivery, Stack};
+use desk_tests::{assert_problem, sent_mail_to, Stack};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

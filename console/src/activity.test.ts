@@ -22,6 +22,8 @@ describe("activity rendering", () => {
       { ...base, actor: { type: "system" }, kind: "delivery_failed", recipients: ["c@x.org"], original_message_id: "<o@x>", report_message_id: "<b@x>" },
       { ...base, actor: alice, kind: "merged_into", target: 1002 },
       { ...base, actor: alice, kind: "merged_from", source: 1003, tickets: [1003, 1000] },
+      { ...base, actor: alice, kind: "forwarded", message_id: "m9", to: ["sup@v.example"], cc: [], subject: "Fwd: [#1001] Help", excerpt: "can you", forwarded: "m1" },
+      { ...base, actor: { type: "system" }, kind: "email_received", message_id: "m10", from: "sup@v.example", subject: "Re", excerpt: "ships", automation: null, third_party: true },
     ];
     const out = all.map((e) => renderActivity(e, names));
     expect(out.map((r) => r.kind)).toEqual(all.map((e) => e.kind));
@@ -36,6 +38,9 @@ describe("activity rendering", () => {
     expect(out[11]!.title).toBe("Alice Agent merged this ticket into #1002");
     expect(out[12]!.title).toBe("Alice Agent merged #1003 into this ticket");
     expect(out[12]!.lines).toEqual(["with #1000"]);
+    expect(out[13]!.title).toBe("Alice Agent forwarded to sup@v.example");
+    expect(out[13]!.messageId).toBe("m9");
+    expect(out[14]!.title).toBe("Email from sup@v.example (third party): Re");
   });
   it("shows assignee changes with names, groups and (none)", () => {
     const r = renderActivity(

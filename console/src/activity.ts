@@ -79,7 +79,7 @@ export function renderActivity(e: Activity, names: Names): Rendered {
     case "email_received":
       return {
         kind: e.kind,
-        title: `Email from ${e.from}: ${e.subject}`,
+        title: `Email from ${e.from}${e.third_party ? " (third party)" : ""}: ${e.subject}`,
         lines: [e.excerpt, ...(e.automation ? [`automated (${e.automation})`] : [])],
         messageId: e.message_id,
       };
@@ -89,6 +89,13 @@ export function renderActivity(e: Activity, names: Names): Rendered {
       return {
         kind: e.kind,
         title: `${who} replied to ${e.to.join(", ")}${e.cc.length ? ` (cc ${e.cc.join(", ")})` : ""}`,
+        lines: [e.excerpt],
+        messageId: e.message_id,
+      };
+    case "forwarded":
+      return {
+        kind: e.kind,
+        title: `${who} forwarded to ${e.to.join(", ")}${e.cc.length ? ` (cc ${e.cc.join(", ")})` : ""}`,
         lines: [e.excerpt],
         messageId: e.message_id,
       };

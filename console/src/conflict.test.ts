@@ -5,7 +5,7 @@ import type { Schemas } from "./api/client";
 const base: Schemas["Ticket"] = {
   number: 1001, name: "Printer", description: "broken", status: "open", priority: "medium", assignee: null, tags: ["hw"],
   customer: { name: "C", email: "c@x.org", phone: "" }, source: "manual", created_at: "2026-12-01T00:00:00Z",
-  updated_at: "2026-12-01T00:00:00Z", closed_at: null, version: 3, merged_into: null, merged: [],
+  updated_at: "2026-12-01T00:00:00Z", closed_at: null, version: 3, merged_into: null, merged: [], participants: [],
 };
 
 describe("version conflict", () => {

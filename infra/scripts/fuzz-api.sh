@@ -52,8 +52,10 @@ cat >"$config" <<'TOML'
 #     ticket the caller may see.
 #   - createUser, replaceUser, createTextModule, replaceTextModule, setDeskSignature,
 #     setOwnSignature: a placeholder (`{{…}}`) must be one of the known ones.
-#   - replyByEmail: `text_module` must name an existing module; text and module must not
-#     both be empty.
+#   - replyByEmail, forwardByEmail: `text_module` must name an existing module; text and
+#     module (and, for a forward, the forwarded `message`) must not all be empty; a forward's
+#     `message` must be a message of the ticket, its recipients at most 20 over the ticket's life.
+#   - mergeTicket: `into` must name another ticket the caller may see, not itself merged.
 #   - createRule, replaceRule: a `matches` condition's regular expression must compile
 #     (the service's syntax and size limits); `actions.assignee` must name an existing
 #     active user or an existing group; the default rule (replaceRule) keeps no
@@ -64,7 +66,7 @@ cat >"$config" <<'TOML'
 include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
                         "createRule", "replaceRule", "createTextModule", "replaceTextModule", "setDeskSignature",
-                        "setOwnSignature", "replyByEmail"]
+                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 

@@ -234,6 +234,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/{id}/forwards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forward the ticket's mail, or write a new one, to third parties
+         * @description Sends a ticket's message (`message`, any message of its conversation, merged tickets
+         *     included) or a new mail to third parties (`to`, a supplier or another team), stored and
+         *     queued like a reply (`POST /tickets/{id}/replies`): the text as Markdown with an HTML part,
+         *     the caller's and the desk's signatures, then the forwarded message in full under a
+         *     `---------- Forwarded message ----------` block (From, Date, Subject, To). The subject is
+         *     `Fwd: [#1001] <the message's subject, or the ticket's name>`.
+         *
+         *     The mail carries the ticket's signed `Reply-To` (`support+t1001.<signature>@…`), so the
+         *     third party's answer threads back to the ticket; it is shown as theirs (`third_party` on
+         *     the message and its `email_received` entry) and does not change the ticket's status. The
+         *     recipients (`to` and `cc`, other than the customer) become the ticket's `participants`
+         *     (at most 20), who may also thread by the `[#1001]` subject tag. Logged as `forwarded`.
+         *
+         *     `status` (optional) changes the status in the same write, e.g. `waiting`. An
+         *     `Idempotency-Key` makes retries safe, as for replies. Nothing to send (no text, module or
+         *     message) is `400`, field `text`; a message not on the ticket is `400`, field `message`.
+         *
+         *     DynamoDB round trips: as a reply, with 1 GetItem per ticket of the conversation (in
+         *     parallel) for the forwarded message instead of the thread-ids Query and the answered
+         *     message.
+         */
+        post: operations["forwardByEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{id}/messages": {
         parameters: {
             query?: never;
@@ -954,6 +999,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The administrators' audit trail, newest first (administrators)
+         * @description Every administrator action — users, groups, rules (a reorder is a `rule.updated` of
+         *     `position`), IMAP mailboxes, QuickSupport modules, text modules, the desk signature,
+         *     customer exports and erasures, retention changes — with who did it, when, and what
+         *     changed (each edited field from → to; a creation's `from` and a deletion's `to` are
+         *     `null`). Secrets are never recorded: a mailbox password appears only as a `redacted`
+         *     change of `password`. Agents get `403 forbidden`.
+         *
+         *     Paged like the other lists (`limit`, default 50, at most 200; `cursor`). With `actor` or
+         *     `action`, a page may hold fewer than `limit` entries while `next_cursor` is still set.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/modules/{id}/cases": {
         parameters: {
             query?: never;
@@ -1184,6 +1257,11 @@ export interface components {
              *     are listed with this ticket's, in time order; each item keeps its own `ticket`.
              */
             merged: components["schemas"]["TicketNumber"][];
+            /**
+             * @description Third parties the ticket's mail was forwarded to (`POST /tickets/{id}/forwards`), lower
+             *     case: their answers thread back (also by the `[#n]` subject tag) and show as theirs.
+             */
+            participants: string[];
         };
         /** @description `POST /tickets/{id}/merge` body. */
         MergeRequest: {
@@ -1395,6 +1473,8 @@ export interface components {
             excerpt: string;
             /** @description Why it counts as automatic mail (out-of-office, list, bounce…), or null. */
             automation: string | null;
+            /** @description Present (`true`) when from a third party the ticket was forwarded to. */
+            third_party?: boolean;
         };
         /** @description A rule set up the ticket created from an email (actor `system`). */
         RuleAppliedActivity: {
@@ -1427,6 +1507,28 @@ export interface components {
             cc: string[];
             subject: string;
             excerpt: string;
+        };
+        /**
+         * @description An agent forwarded the ticket's mail (`forwarded`, a message id) or wrote a new one to third
+         *     parties (actor `user`); `email_sent` follows once SES accepted it.
+         */
+        ForwardedActivity: {
+            id: components["schemas"]["ActivityId"];
+            ticket: components["schemas"]["TicketNumber"];
+            at: components["schemas"]["Timestamp"];
+            actor: components["schemas"]["Actor"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "forwarded";
+            message_id: string;
+            to: string[];
+            cc: string[];
+            subject: string;
+            excerpt: string;
+            /** @description The forwarded message's id. */
+            forwarded?: string;
         };
         /** @description Mail the desk sent bounced; `recipients` could not be reached (actor `sender`, the reporting server). */
         DeliveryFailedActivity: {
@@ -1475,7 +1577,7 @@ export interface components {
             tickets: components["schemas"]["TicketNumber"][];
         };
         /** @description One entry of a ticket's activity log; `kind` tells which. */
-        ActivityEntry: components["schemas"]["TicketCreatedActivity"] | components["schemas"]["FieldsChangedActivity"] | components["schemas"]["NoteAddedActivity"] | components["schemas"]["SessionCreatedActivity"] | components["schemas"]["SessionChangedActivity"] | components["schemas"]["SessionDeletedActivity"] | components["schemas"]["EmailSentActivity"] | components["schemas"]["EmailReceivedActivity"] | components["schemas"]["RuleAppliedActivity"] | components["schemas"]["ReplyWrittenActivity"] | components["schemas"]["DeliveryFailedActivity"] | components["schemas"]["MergedIntoActivity"] | components["schemas"]["MergedFromActivity"];
+        ActivityEntry: components["schemas"]["TicketCreatedActivity"] | components["schemas"]["FieldsChangedActivity"] | components["schemas"]["NoteAddedActivity"] | components["schemas"]["SessionCreatedActivity"] | components["schemas"]["SessionChangedActivity"] | components["schemas"]["SessionDeletedActivity"] | components["schemas"]["EmailSentActivity"] | components["schemas"]["EmailReceivedActivity"] | components["schemas"]["RuleAppliedActivity"] | components["schemas"]["ReplyWrittenActivity"] | components["schemas"]["ForwardedActivity"] | components["schemas"]["DeliveryFailedActivity"] | components["schemas"]["MergedIntoActivity"] | components["schemas"]["MergedFromActivity"];
         ActivityPage: {
             items: components["schemas"]["ActivityEntry"][];
             next_cursor: string | null;
@@ -1532,6 +1634,11 @@ export interface components {
              *     `raw?reception=N`.
              */
             receptions?: components["schemas"]["Reception"][];
+            /**
+             * @description Received messages only, present (`true`) when from a third party the ticket was
+             *     forwarded to rather than from the customer.
+             */
+            third_party?: boolean;
         };
         Reception: {
             delivery_id: string;
@@ -1559,6 +1666,23 @@ export interface components {
             /** @description A status to set with the reply (`null` or absent leaves it). */
             status?: components["schemas"]["Status"] | null;
         } | unknown | unknown;
+        /** @description `POST /tickets/{id}/forwards` body. */
+        NewForward: {
+            /** @description The third parties (a supplier, another team). */
+            to: components["schemas"]["EmailInput"][];
+            cc?: components["schemas"]["EmailInput"][];
+            /** @description Markdown above the forwarded message; may be empty when `message` or `text_module` is given. */
+            text?: string;
+            /** @description A text module, filled and placed after `text`; `null` or absent is none. */
+            text_module?: components["schemas"]["TextModuleId"] | null;
+            /**
+             * @description A message of the ticket's conversation (its `id`) to forward in full below the text;
+             *     `null` or absent forwards none (a new mail).
+             */
+            message?: string | null;
+            /** @description A status to set with the forward (`null` or absent leaves it). */
+            status?: components["schemas"]["Status"] | null;
+        };
         Note: {
             id: components["schemas"]["ActivityId"];
             ticket: components["schemas"]["TicketNumber"];
@@ -1572,6 +1696,33 @@ export interface components {
         };
         NotePage: {
             items: components["schemas"]["Note"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @description What an administrator did, as `kind.verb`.
+         * @enum {string}
+         */
+        AuditAction: "user.created" | "user.updated" | "user.deleted" | "group.created" | "group.updated" | "group.deleted" | "rule.created" | "rule.updated" | "rule.deleted" | "mailbox.created" | "mailbox.updated" | "mailbox.deleted" | "module.created" | "module.updated" | "module.deleted" | "text_module.created" | "text_module.updated" | "text_module.deleted" | "signature.updated" | "customer.exported" | "customer.erased" | "retention.changed";
+        /** @description One changed field. `from`/`to` are the field's JSON values (`null` where it did not exist); a `redacted` change (a password) carries neither. */
+        AuditChange: {
+            field: string;
+            from: unknown;
+            to: unknown;
+            redacted: boolean;
+        };
+        AuditEntry: {
+            /** @description Time-ordered id. */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: components["schemas"]["Actor"];
+            action: components["schemas"]["AuditAction"];
+            /** @description The id of what was acted on; `desk` for the desk signature; a customer's address (export) or its SHA-256 (erasure). */
+            target: string;
+            changes: components["schemas"]["AuditChange"][];
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
             next_cursor: string | null;
         };
         /** @description 1-200 characters after trimming. */
@@ -3333,6 +3484,64 @@ export interface operations {
                 };
             };
             /** @description The reply, stored and queued. */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailMessage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TicketNotFound"];
+            409: components["responses"]["TicketWriteConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    forwardByEmail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+                /** @description Makes a retry safe; the same key from the same caller is the same reply. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The ticket number. Anything that is not a number from 1 to 999999999999 is refused with
+                 *     `400 invalid_field` (field `id`).
+                 */
+                id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewForward"];
+            };
+        };
+        responses: {
+            /** @description A retry with an `Idempotency-Key` used before; the stored forward. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailMessage"];
+                };
+            };
+            /** @description The forward, stored and queued. */
             201: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5184,6 +5393,52 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["MailboxNotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50). */
+                limit?: number;
+                /**
+                 * @description The `next_cursor` of the previous page of the same query, unchanged. At most 2048 bytes;
+                 *     anything else is refused with `400` (`invalid_query` or `invalid_cursor`).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Only this administrator's actions (a user id). */
+                actor?: components["schemas"]["Id"];
+                /** @description Only this action. */
+                action?: components["schemas"]["AuditAction"];
+                /** @description Only entries at or after this time (RFC 3339). */
+                since?: string;
+            };
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the trail. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

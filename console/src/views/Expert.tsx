@@ -13,6 +13,7 @@ import { useKeys } from "./Shortcuts";
 import { Composer } from "./Composer";
 import { TicketInfo } from "./TicketInfo";
 import { Dialog } from "./Dialog";
+import { ForwardDialog, MergeDialog } from "./TicketActions";
 import { allPages } from "../paging";
 
 type Ticket = Schemas["Ticket"];
@@ -38,6 +39,9 @@ export function Expert({ number }: { number: number }) {
   const [data, setData] = useState<TicketData | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [session, setSession] = useState(false);
+  const [merging, setMerging] = useState(false);
+  // The mail being forwarded (null: a new mail to a third party); undefined: no dialog.
+  const [forwarding, setForwarding] = useState<Mail | null | undefined>(undefined);
   // Entries that arrived with a live refresh (not with the first load) are marked as new.
   const seen = useRef<{ ticket: number; ids: Set<string> } | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
@@ -81,18 +85,39 @@ export function Expert({ number }: { number: number }) {
               <h1>
                 #{data.ticket.number} {data.ticket.name}
               </h1>
-              <button type="button" onClick={() => setSession(true)}>
-                Create session
-              </button>
+              {data.ticket.merged_into == null && (
+                <>
+                  <button type="button" onClick={() => setSession(true)}>
+                    Create session
+                  </button>
+                  <button type="button" onClick={() => setForwarding(null)}>
+                    Email a third party
+                  </button>
+                  <button type="button" onClick={() => setMerging(true)}>
+                    Merge…
+                  </button>
+                </>
+              )}
             </div>
-            <Timeline data={data} fresh={fresh} />
-            <Composer ticket={data.ticket} onSent={refresh} />
+            {data.ticket.merged_into != null && (
+              <div class="notice" role="status">
+                This ticket was merged into{" "}
+                <a href={`/app/tickets/${data.ticket.merged_into}`} onClick={linkClick}>
+                  #{data.ticket.merged_into}
+                </a>
+                ; its conversation continues there.
+              </div>
+            )}
+            <Timeline data={data} fresh={fresh} onForward={data.ticket.merged_into == null ? setForwarding : undefined} />
+            {data.ticket.merged_into == null && <Composer ticket={data.ticket} onSent={refresh} />}
           </>
         )}
         {!data && !error && <p>Loading ticket…</p>}
       </section>
       {data && <TicketInfo data={data} onChanged={refresh} />}
       {session && data && <CreateSession ticket={data.ticket} onClose={() => setSession(false)} onDone={refresh} />}
+      {merging && data && <MergeDialog ticket={data.ticket} onClose={() => setMerging(false)} />}
+      {forwarding !== undefined && data && <ForwardDialog ticket={data.ticket} mail={forwarding} onClose={() => setForwarding(undefined)} onDone={refresh} />}
     </div>
   );
 }
@@ -139,7 +164,7 @@ function Inbox({ current }: { current: number }) {
   );
 }
 
-function Timeline({ data, fresh }: { data: TicketData; fresh: Set<string> }) {
+function Timeline({ data, fresh, onForward }: { data: TicketData; fresh: Set<string>; onForward?: (m: Mail) => void }) {
   const dir = useDirectory();
   const names = { user: dir.userName, group: dir.groupName };
   const byRfc = new Map<string, Mail>();
@@ -148,7 +173,9 @@ function Timeline({ data, fresh }: { data: TicketData; fresh: Set<string> }) {
     if (m.rfc_message_id) byRfc.set(m.rfc_message_id, m);
   }
   const shown = new Set<string>();
-  const rows = data.activity.map((e) => {
+  // A merged ticket's own "merged into" entry says nothing new on its target.
+  const entries = data.activity.filter((e) => !(e.kind === "merged_into" && e.ticket !== data.ticket.number));
+  const rows = entries.map((e) => {
     const r = renderActivity(e, names);
     const mail = r.messageId ? byRfc.get(r.messageId) : undefined;
     if (mail) shown.add(mail.id);
@@ -162,6 +189,7 @@ function Timeline({ data, fresh }: { data: TicketData; fresh: Set<string> }) {
           <div class="entry-head">
             {fresh.has(e.id) && <span class="new-tag">new</span>}
             <strong>{r.title}</strong> <time dateTime={e.at}>{formatTime(e.at)}</time>
+            {e.ticket !== data.ticket.number && <span class="hint"> · on #{e.ticket}</span>}
           </div>
           {r.lines.map((l, i) => (
             <p key={i} class="entry-line">
@@ -169,7 +197,7 @@ function Timeline({ data, fresh }: { data: TicketData; fresh: Set<string> }) {
             </p>
           ))}
           {r.link && <CopyLink link={r.link} />}
-          {mail && <MailCard ticket={data.ticket.number} mail={mail} />}
+          {mail && <MailCard mail={mail} onForward={onForward} />}
         </li>
       ))}
       {loose.map((m) => (
@@ -181,7 +209,7 @@ function Timeline({ data, fresh }: { data: TicketData; fresh: Set<string> }) {
             </strong>{" "}
             <time dateTime={m.received_at}>{formatTime(m.received_at)}</time>
           </div>
-          <MailCard ticket={data.ticket.number} mail={m} />
+          <MailCard mail={m} onForward={onForward} />
         </li>
       ))}
     </ol>
@@ -208,8 +236,12 @@ function CopyLink({ link }: { link: string }) {
   );
 }
 
-/** One email: sanitised HTML only inside a sandboxed frame that runs no script, text as fallback. */
-export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
+/**
+ * One email: sanitised HTML only inside a sandboxed frame that runs no script, text as fallback.
+ * Its downloads go to its own ticket (one merged into this one keeps its mail).
+ */
+export function MailCard({ mail: m, onForward }: { mail: Mail; onForward?: ((m: Mail) => void) | undefined }) {
+  const ticket = m.ticket;
   const [asText, setAsText] = useState(!m.html);
   const [error, setError] = useState<unknown>(null);
   const path = { id: ticket, messageId: m.id };
@@ -222,6 +254,7 @@ export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
         {m.cc.length ? ` · cc ${m.cc.join(", ")}` : ""}
         {m.send_state ? ` · ${m.send_state}` : ""}
         {m.spam ? " · marked as spam" : ""}
+        {m.third_party ? " · third party" : ""}
       </p>
       {m.html && (
         <button type="button" class="link" onClick={() => setAsText(!asText)}>
@@ -248,6 +281,11 @@ export function MailCard({ ticket, mail: m }: { ticket: number; mail: Mail }) {
             📎 {a.filename || `attachment ${a.index}`} ({Math.ceil(a.size / 1024)} KB)
           </button>
         ))}
+        {onForward && (
+          <button type="button" onClick={() => onForward(m)}>
+            Forward
+          </button>
+        )}
         {m.direction === "inbound" && (
           <button type="button" onClick={() => void save(download(api.GET("/tickets/{id}/messages/{messageId}/raw", { params: { path }, parseAs: "blob" }), `message-${ticket}.eml`))}>
             Download raw message

@@ -1,6 +1,7 @@
 // The right column: ticket information, tags and customer, editable in place; the notes.
 // Every edit carries the version it read; a 409 shows what the other person changed and offers
 // to re-apply this agent's change on top. Nothing is overwritten silently.
+import { linkClick } from "../router";
 import { useState } from "preact/hooks";
 import { ApiError, api, call, type Schemas } from "../api/client";
 import { formatTime, formatValue } from "../activity";
@@ -105,6 +106,24 @@ export function TicketInfo({ data, onChanged }: { data: TicketData; onChanged: (
         <EditText label="Customer email" id="field-customer-email" value={t.customer.email} onSave={(v) => patch({ customer: { email: v } })} />
         <EditText label="Customer phone" id="field-customer-phone" value={t.customer.phone} onSave={(v) => patch({ customer: { phone: v } })} />
       </div>
+      {t.participants.length > 0 && (
+        <p class="hint" id="participants">
+          Third parties: {t.participants.join(", ")}
+        </p>
+      )}
+      {t.merged.length > 0 && (
+        <p class="hint">
+          Merged here:{" "}
+          {t.merged.map((n, i) => (
+            <>
+              {i > 0 && ", "}
+              <a key={n} href={`/app/tickets/${n}`} onClick={linkClick}>
+                #{n}
+              </a>
+            </>
+          ))}
+        </p>
+      )}
       <p class="hint">
         Created {formatTime(t.created_at)} from {t.source} · version {t.version}
       </p>

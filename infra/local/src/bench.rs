@@ -128,6 +128,7 @@ fn synthetic(i: u64, size: u64) -> Result<Ticket, String> {
         version: 1,
         merged_into: None,
         merged: Vec::new(),
+        participants: Vec::new(),
     })
 }
 

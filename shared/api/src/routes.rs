@@ -62,6 +62,7 @@ pub(crate) fn method_not_allowed(allowed: &str) -> Problem {
 pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
     Some(match segments {
         ["me"] => "GET",
+        ["audit"] => "GET",
         ["me", "signature"] => "PUT",
         ["settings", "signature"] => "GET, PUT",
         ["settings", "retention"] => "GET, PUT",
@@ -77,6 +78,7 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["tickets", _, "merge"] => "POST",
         ["tickets", _, "notes"] => "GET, POST",
         ["tickets", _, "replies"] => "POST",
+        ["tickets", _, "forwards"] => "POST",
         ["tickets", _, "messages"]
         | ["tickets", _, "messages", _]
         | ["tickets", _, "messages", _, "raw"]
@@ -125,7 +127,10 @@ pub async fn dispatch(app: &App, req: &Request) -> Res {
     if crate::routes_texts::owns(&segments) {
         return crate::routes_texts::route(app, req, &caller, &method, &segments).await;
     }
-    if matches!(segments.get(2), Some(&"replies") | Some(&"messages")) {
+    if matches!(
+        segments.get(2),
+        Some(&"replies") | Some(&"forwards") | Some(&"messages")
+    ) {
         return crate::routes_mail::route(app, req, &caller, &method, &segments).await;
     }
     if matches!(segments.first(), Some(&"service-cases") | Some(&"modules"))
@@ -377,6 +382,15 @@ async fn route(
             no_query(req)?;
             desk.delete_mailbox(caller, id).await?;
             Ok(Reply::no_content())
+        }
+
+        // The audit trail: administrators only (checked before the query is read).
+        ("GET", ["audit"]) => {
+            caller.require_admin()?;
+            let query = desk_domain::audit::AuditQuery::parse(&query_pairs(req))
+                .map_err(Problem::invalid_query)?;
+            let page = desk.audit_trail(caller, &query).await?;
+            Reply::ok(&json!({"items": page.items, "next_cursor": page.next_cursor}))
         }
 
         _ => Err(method_not_allowed(allowed(segments).unwrap_or(""))),

@@ -1,7 +1,7 @@
 //! The conversation's routes: replying by email, reading a ticket's messages,
 //! and downloading a received message's raw MIME or one of its attachments.
 
-use desk_domain::conversation::NewReply;
+use desk_domain::conversation::{NewForward, NewReply};
 use desk_domain::message::{split_location, MailMessage};
 use desk_domain::{Caller, FieldError};
 use http::{Method, StatusCode};
@@ -125,13 +125,17 @@ pub(crate) async fn route(
 ) -> Res {
     let desk = &app.desk;
     match (method.as_str(), segments) {
-        ("POST", ["tickets", id, "replies"]) => {
+        ("POST", ["tickets", id, kind @ ("replies" | "forwards")]) => {
             no_query(req)?;
             let number = ticket_number(id)?;
-            let input: NewReply = json(req)?;
-            let outcome = desk
-                .reply(caller, number, input, idempotency_key(req)?)
-                .await?;
+            let key = idempotency_key(req)?;
+            let outcome = if *kind == "replies" {
+                let input: NewReply = json(req)?;
+                desk.reply(caller, number, input, key).await?
+            } else {
+                let input: NewForward = json(req)?;
+                desk.forward(caller, number, input, key).await?
+            };
             let status = if outcome.created {
                 StatusCode::CREATED
             } else {

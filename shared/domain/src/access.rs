@@ -140,6 +140,7 @@ mod tests {
             version: 1,
             merged_into: None,
             merged: Vec::new(),
+            participants: Vec::new(),
         }
     }
 

@@ -68,6 +68,9 @@ pub enum ActivityKind {
         subject: String,
         excerpt: String,
         automation: Option<String>,
+        /// From a third party the ticket was forwarded to, not the customer.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        third_party: bool,
     },
     /// A rule applied to the ticket created from an email.
     RuleApplied {
@@ -83,6 +86,18 @@ pub enum ActivityKind {
         cc: Vec<String>,
         subject: String,
         excerpt: String,
+    },
+    /// An agent forwarded the ticket's mail (`forwarded`, a message of its
+    /// thread) or wrote a new one to third parties (`message_id` is the stored
+    /// message's id); their answers thread back to the ticket.
+    Forwarded {
+        message_id: String,
+        to: Vec<String>,
+        cc: Vec<String>,
+        subject: String,
+        excerpt: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forwarded: Option<String>,
     },
     /// Mail the desk sent could not be delivered to `recipients` (a bounce came back).
     DeliveryFailed {

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::access::Caller;
 use crate::activity::{ActivityEntry, ActivityKind, Actor};
+use crate::audit::{diff, AuditAction};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::Page;
 use crate::module::{is_module_id, Module, ModuleInput};
@@ -916,6 +917,13 @@ impl Desk {
         let now = self.clock.now();
         let module = input.into_module(format!("m{}", self.random.id(20)), now, now)?;
         self.modules.create_module(&module).await?;
+        self.audit(
+            caller,
+            AuditAction::ModuleCreated,
+            &module.id,
+            diff(None, Some(&module)),
+        )
+        .await?;
         Ok(module)
     }
 
@@ -931,13 +939,26 @@ impl Desk {
         }
         let next = input.into_module(current.id.clone(), current.created_at, self.clock.now())?;
         self.modules.replace_module(&next).await?;
+        self.audit(
+            caller,
+            AuditAction::ModuleUpdated,
+            id,
+            diff(Some(&current), Some(&next)),
+        )
+        .await?;
         Ok(next)
     }
 
     pub async fn delete_module(&self, caller: &Caller, id: &str) -> DeskResult<()> {
         let current = self.module(caller, id).await?;
         if self.modules.delete_module(&current.id).await? {
-            Ok(())
+            self.audit(
+                caller,
+                AuditAction::ModuleDeleted,
+                id,
+                diff(Some(&current), None),
+            )
+            .await
         } else {
             Err(DeskError::NotFound { what: "module" })
         }

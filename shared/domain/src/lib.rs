@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod audit;
 pub mod cases;
 pub mod directory;
 pub mod erasure;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::access::Caller;
+use crate::audit::{diff, AuditAction, Change};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::service::Desk;
 use crate::types::bounded_text;
@@ -445,6 +446,10 @@ impl Desk {
             return Err(e);
         }
         tracing::info!(mailbox = %mailbox.id, host = %mailbox.host, "mailbox created");
+        let mut changes = diff(None, Some(&mailbox));
+        changes.push(Change::redacted("password"));
+        self.audit(caller, AuditAction::MailboxCreated, &mailbox.id, changes)
+            .await?;
         Ok(mailbox)
     }
 
@@ -456,10 +461,18 @@ impl Desk {
     ) -> DeskResult<Mailbox> {
         let current = self.mailbox(caller, id).await?;
         let (next, secret) = input.apply(&current, self.clock.now())?;
+        let password_changed = secret.is_some();
         if let Some(s) = secret {
             self.secrets.put_secret(&next.secret_name(), &s).await?;
         }
         self.mailboxes.replace_mailbox(&next).await?;
+        let mut changes = diff(Some(&current), Some(&next));
+        if password_changed {
+            // Only that it changed: the password is never recorded.
+            changes.push(Change::redacted("password"));
+        }
+        self.audit(caller, AuditAction::MailboxUpdated, id, changes)
+            .await?;
         // The stored poll status is kept by the store; return what is stored.
         Ok(self.mailboxes.get_mailbox(id).await?.unwrap_or(next))
     }
@@ -471,7 +484,13 @@ impl Desk {
         self.secrets.delete_secret(&current.secret_name()).await?;
         if self.mailboxes.delete_mailbox(id).await? {
             tracing::info!(mailbox = %id, "mailbox deleted");
-            Ok(())
+            self.audit(
+                caller,
+                AuditAction::MailboxDeleted,
+                id,
+                diff(Some(&current), None),
+            )
+            .await
         } else {
             Err(DeskError::NotFound { what: "mailbox" })
         }

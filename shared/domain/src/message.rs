@@ -95,6 +95,9 @@ pub struct MailMessage {
     /// address, a mailbox read as well), each with its own raw MIME kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub receptions: Vec<Reception>,
+    /// Inbound: from a third party the ticket was forwarded to, not the customer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub third_party: bool,
 }
 
 /// Another reception of a message already on a ticket.

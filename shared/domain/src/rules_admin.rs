@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::access::Caller;
+use crate::audit::{diff, AuditAction};
 use crate::error::{DeskError, DeskResult};
 use crate::rules::{
     next_position, Actions, CompiledRules, DryRun, NewRule, Rule, RuleInput, RuleUpdate,
@@ -102,6 +103,13 @@ impl Desk {
             known.get(a).copied().unwrap_or(false)
         })?;
         self.rules.create_rule(&rule).await?;
+        self.audit(
+            caller,
+            AuditAction::RuleCreated,
+            &rule.id,
+            diff(None, Some(&rule)),
+        )
+        .await?;
         Ok(rule)
     }
 
@@ -123,6 +131,13 @@ impl Desk {
             known.get(a).copied().unwrap_or(false)
         })?;
         self.rules.replace_rule(&next, current.version).await?;
+        self.audit(
+            caller,
+            AuditAction::RuleUpdated,
+            id,
+            diff(Some(&current), Some(&next)),
+        )
+        .await?;
         Ok(next)
     }
 
@@ -130,7 +145,13 @@ impl Desk {
         let current = self.rule(caller, id).await?;
         current.ensure_deletable()?;
         if self.rules.delete_rule(id).await? {
-            Ok(())
+            self.audit(
+                caller,
+                AuditAction::RuleDeleted,
+                id,
+                diff(Some(&current), None),
+            )
+            .await
         } else {
             Err(DeskError::NotFound { what: "rule" })
         }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::access::Caller;
 use crate::activity::{ActivityEntry, ActivityKind, Actor};
+use crate::audit::{diff, AuditAction};
 use crate::directory::{Group, GroupUpdate, NewGroup, NewUser, User, UserUpdate};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::{ListRequest, Page};
@@ -45,6 +46,8 @@ pub struct Desk {
     pub purge: Arc<dyn crate::erasure::PurgeStore>,
     pub reply_address: Arc<dyn ReplyAddress>,
     pub mailboxes: Arc<dyn MailboxStore>,
+    /// The administrators' audit trail.
+    pub audit: Arc<dyn crate::audit::AuditLog>,
     /// Mailbox passwords (never in the table).
     pub secrets: Arc<dyn SecretStore>,
     pub limiter: Arc<dyn RateLimiter>,
@@ -277,6 +280,13 @@ impl Desk {
         let user = input.into_user(self.clock.now())?;
         self.check_groups(&user.groups).await?;
         self.directory.create_user(&user).await?;
+        self.audit(
+            caller,
+            AuditAction::UserCreated,
+            user.id.as_str(),
+            diff(None, Some(&user)),
+        )
+        .await?;
         Ok(user)
     }
 
@@ -298,6 +308,11 @@ impl Desk {
         }
         self.check_groups(&next.groups).await?;
         self.directory.replace_user(&next).await?;
+        let changes = diff(Some(&current), Some(&next));
+        if !changes.is_empty() {
+            self.audit(caller, AuditAction::UserUpdated, id.as_str(), changes)
+                .await?;
+        }
         Ok(next)
     }
 
@@ -309,8 +324,15 @@ impl Desk {
                 message: "administrators cannot delete themselves".into(),
             });
         }
+        let current = self.directory.get_user(id).await?;
         if self.directory.delete_user(id).await? {
-            Ok(())
+            self.audit(
+                caller,
+                AuditAction::UserDeleted,
+                id.as_str(),
+                diff(current.as_ref(), None),
+            )
+            .await
         } else {
             Err(DeskError::NotFound { what: "user" })
         }
@@ -346,6 +368,13 @@ impl Desk {
         caller.require_admin()?;
         let group = input.into_group(self.clock.now())?;
         self.directory.create_group(&group).await?;
+        self.audit(
+            caller,
+            AuditAction::GroupCreated,
+            group.id.as_str(),
+            diff(None, Some(&group)),
+        )
+        .await?;
         Ok(group)
     }
 
@@ -363,14 +392,19 @@ impl Desk {
             .ok_or(DeskError::NotFound { what: "group" })?;
         let next = input.apply(&current, self.clock.now())?;
         self.directory.replace_group(&next).await?;
+        let changes = diff(Some(&current), Some(&next));
+        if !changes.is_empty() {
+            self.audit(caller, AuditAction::GroupUpdated, id.as_str(), changes)
+                .await?;
+        }
         Ok(next)
     }
 
     pub async fn delete_group(&self, caller: &Caller, id: &GroupId) -> DeskResult<()> {
         caller.require_admin()?;
-        if self.directory.get_group(id).await?.is_none() {
+        let Some(current) = self.directory.get_group(id).await? else {
             return Err(DeskError::NotFound { what: "group" });
-        }
+        };
         let members = self.members(id).await?;
         if !members.is_empty() {
             return Err(DeskError::Conflict {
@@ -381,7 +415,15 @@ impl Desk {
                 ),
             });
         }
-        self.directory.delete_group(id).await?;
+        if self.directory.delete_group(id).await? {
+            self.audit(
+                caller,
+                AuditAction::GroupDeleted,
+                id.as_str(),
+                diff(Some(&current), None),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -74,9 +74,23 @@ pub struct Ticket {
     /// merge first: their messages, notes and activity read as this ticket's.
     #[serde(default)]
     pub merged: Vec<TicketNumber>,
+    /// Third parties the desk forwarded this ticket's mail to (lower case, at
+    /// most [`PARTICIPANTS`]): their answers thread back and show as theirs.
+    #[serde(default)]
+    pub participants: Vec<EmailAddress>,
 }
 
+/// Most third parties one ticket is forwarded to.
+pub const PARTICIPANTS: usize = 20;
+
 impl Ticket {
+    /// Whether `address` is a third party this ticket was forwarded to.
+    pub fn is_participant(&self, address: &str) -> bool {
+        self.participants
+            .iter()
+            .any(|p| p.as_str().eq_ignore_ascii_case(address))
+    }
+
     /// This ticket and those merged into it: where its conversation is stored.
     pub fn thread(&self) -> Vec<TicketNumber> {
         std::iter::once(self.number)
@@ -177,6 +191,7 @@ impl NewTicket {
             version: 1,
             merged_into: None,
             merged: Vec::new(),
+            participants: Vec::new(),
         })
     }
 

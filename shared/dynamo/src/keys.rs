@@ -10,6 +10,7 @@
 //! | user        | `USERS`         | `USER#<id>`        |
 //! | group       | `GROUPS`        | `GROUP#<id>`       |
 //! | mailbox     | `MAILBOXES`     | `MAILBOX#<id>`     |
+//! | audit entry | `AUDIT`         | `<time id>`        |
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use desk_domain::listing::{Order, SortKey, TicketQuery};
@@ -29,6 +30,8 @@ pub const COUNTER_PK: &str = "COUNTER";
 pub const USERS_PK: &str = "USERS";
 pub const GROUPS_PK: &str = "GROUPS";
 pub const MAILBOXES_PK: &str = "MAILBOXES";
+/// The administrators' audit trail, newest first by its time-ordered sort key.
+pub const AUDIT_PK: &str = "AUDIT";
 
 pub fn ticket_pk(n: TicketNumber) -> String {
     format!("TICKET#{n}")

@@ -1,6 +1,7 @@
 //! DynamoDB adapter for the Service Desk storage ports: one table, keys and
 //! indexes described in `keys.rs` and in the README's key design.
 
+mod audit;
 mod cases;
 mod counter;
 mod cursor;

@@ -155,8 +155,9 @@ impl Ingest {
                 .map(|f| f.address.to_ascii_lowercase())
                 .unwrap_or_default();
             if let Some(t) = self.desk.tickets.get_ticket(n).await? {
-                // A subject tag alone is easy to copy: only the customer may use it.
-                if t.customer.email.key() == sender {
+                // A subject tag alone is easy to copy: only the customer and the
+                // third parties the ticket was forwarded to may use it.
+                if t.customer.email.key() == sender || t.is_participant(&sender) {
                     return Ok(Some(t));
                 }
             }
@@ -201,6 +202,7 @@ impl Ingest {
             in_reply_to: mail.in_reply_to.first().cloned(),
             fingerprint: mail.fingerprint.clone(),
             receptions: vec![],
+            third_party: false,
         }
     }
 
@@ -249,6 +251,7 @@ impl Ingest {
                 subject: message.subject.clone(),
                 excerpt: excerpt(&message.text),
                 automation: message.automation.clone(),
+                third_party: message.third_party,
             },
         )
     }
@@ -295,12 +298,13 @@ impl Ingest {
         ticket: Ticket,
         ids: &[String],
     ) -> DeskResult<Outcome> {
-        let message = self.message(mail, delivery, ticket.number);
-        let mut entries = vec![self.received_entry(&message)];
+        let mut message = self.message(mail, delivery, ticket.number);
         let from_customer = mail.from.as_ref().is_some_and(|f| {
             f.address
                 .eq_ignore_ascii_case(ticket.customer.email.as_str())
         });
+        message.third_party = !from_customer && ticket.is_participant(&message.from);
+        let mut entries = vec![self.received_entry(&message)];
         // A person's answer reopens a closed ticket and moves a waiting one to open;
         // robots (out-of-office…) never change the status.
         let reopen = mail.automation.is_none()
@@ -524,6 +528,7 @@ impl Ingest {
             version: 1,
             merged_into: None,
             merged: Vec::new(),
+            participants: Vec::new(),
         };
         if let Some(e) = evaluation {
             let a = &e.actions;

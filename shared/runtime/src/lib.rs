@@ -48,6 +48,7 @@ pub fn desk(store: DynamoStore, settings: Settings, adapters: Adapters) -> Desk 
         messages: store.clone(),
         mailboxes: store.clone(),
         purge: store.clone(),
+        audit: store.clone(),
         limiter: store,
         raw_mail: adapters
             .raw_mail

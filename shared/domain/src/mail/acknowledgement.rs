@@ -107,6 +107,7 @@ impl Desk {
             in_reply_to: mail.in_reply_to.clone(),
             fingerprint: None,
             receptions: vec![],
+            third_party: false,
         };
         mail.message = Some(message.id.clone());
         let entry = ActivityEntry::new(

@@ -13,7 +13,7 @@ use crate::access::Caller;
 use crate::activity::{time_ordered_id, ActivityEntry, ActivityKind, Actor};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::Page;
-use crate::mail::formatting::{compose, Quoted};
+use crate::mail::formatting::{compose, Below, Forwarded, Quoted};
 use crate::mail::text_modules::{fill, Values};
 use crate::message::{Direction, MailMessage, Recorded, SendState, TicketWrite};
 use crate::note::excerpt;
@@ -21,7 +21,7 @@ use crate::outbound::OutgoingMail;
 use crate::ports::PageRequest;
 use crate::random::secret_hash;
 use crate::service::Desk;
-use crate::ticket::{Ticket, TicketPatch};
+use crate::ticket::{Ticket, TicketPatch, PARTICIPANTS};
 use crate::types::{bounded_text, EmailAddress, Status, TicketNumber};
 
 /// Longest reply text, in characters.
@@ -46,6 +46,87 @@ pub struct NewReply {
     /// A status to set with the reply, e.g. `waiting` for the customer.
     #[serde(default)]
     pub status: Option<Status>,
+}
+
+/// `POST /tickets/{id}/forwards` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewForward {
+    /// The third parties (a supplier, another team): 1 to [`REPLY_CC`].
+    pub to: Vec<EmailAddress>,
+    #[serde(default)]
+    pub cc: Vec<EmailAddress>,
+    /// Markdown above the forwarded mail. May be empty when `message` or
+    /// `text_module` is given.
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub text_module: Option<String>,
+    /// A message of the ticket to forward, in full below the text.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// A status to set with the forward, e.g. `waiting`.
+    #[serde(default)]
+    pub status: Option<Status>,
+}
+
+/// What an agent sends on a ticket, as one path serves replies and forwards.
+struct Draft {
+    /// Third parties (a forward); `None`: the ticket's customer (a reply).
+    to: Option<Vec<EmailAddress>>,
+    cc: Vec<EmailAddress>,
+    text: String,
+    text_module: Option<String>,
+    status: Option<Status>,
+    /// `Some` for a forward, with the message it forwards, if any.
+    forward: Option<Option<String>>,
+}
+
+/// The ticket's participants with the new `recipients` (not the customer)
+/// added, lower case and without duplicates; at most [`PARTICIPANTS`].
+fn joined_participants<'a>(
+    ticket: &Ticket,
+    recipients: impl Iterator<Item = &'a EmailAddress>,
+) -> Result<Vec<EmailAddress>, FieldError> {
+    let mut out = ticket.participants.clone();
+    for r in recipients {
+        let r = EmailAddress::parse(&r.key())?;
+        if r.key() != ticket.customer.email.key()
+            && !ticket.is_participant(r.as_str())
+            && !out.contains(&r)
+        {
+            out.push(r);
+        }
+    }
+    if out.len() > PARTICIPANTS {
+        return Err(FieldError::new(
+            "to",
+            format!("a ticket is forwarded to at most {PARTICIPANTS} addresses"),
+        ));
+    }
+    Ok(out)
+}
+
+/// The subject of a forward: `Fwd:` and the forwarded mail's subject (or the
+/// ticket's name) with the ticket's `[#n]` tag.
+pub fn forward_subject(ticket: &Ticket, forwarded: Option<&str>) -> String {
+    let mut base = forwarded.unwrap_or(&ticket.name).trim();
+    loop {
+        let lower = base.get(..4).map(str::to_ascii_lowercase);
+        match lower.as_deref() {
+            Some("fwd:") => base = base[4..].trim_start(),
+            Some(p) if p.starts_with("re:") || p.starts_with("fw:") => {
+                base = base[3..].trim_start()
+            }
+            _ => break,
+        }
+    }
+    let tag = format!("[#{}]", ticket.number);
+    if base.contains(&tag) {
+        format!("Fwd: {base}")
+    } else {
+        format!("Fwd: {tag} {base}")
+    }
 }
 
 /// Checks a client's idempotency key: 1–64 characters of `A-Z a-z 0-9 - _ . :`.
@@ -164,13 +245,75 @@ impl Desk {
         input: NewReply,
         key: Option<&str>,
     ) -> DeskResult<ReplyOutcome> {
-        if input.cc.len() > REPLY_CC {
+        let draft = Draft {
+            to: None,
+            cc: input.cc,
+            text: input.text,
+            text_module: input.text_module,
+            status: input.status,
+            forward: None,
+        };
+        self.send_on_ticket(caller, number, draft, key).await
+    }
+
+    /// Forwards the ticket's mail (`message`), or writes a new one, to third
+    /// parties (a supplier, another team). It carries the ticket's signed
+    /// Reply-To, so their answers thread back to the ticket and show as theirs;
+    /// they become the ticket's participants. Round trips as [`Desk::reply`],
+    /// with 1 GetItem per ticket of the thread (in parallel) for the forwarded
+    /// message instead of the answered one.
+    pub async fn forward(
+        &self,
+        caller: &Caller,
+        number: TicketNumber,
+        input: NewForward,
+        key: Option<&str>,
+    ) -> DeskResult<ReplyOutcome> {
+        if input.to.is_empty() {
+            return Err(FieldError::new("to", "name at least one address").into());
+        }
+        let draft = Draft {
+            to: Some(input.to),
+            cc: input.cc,
+            text: input.text,
+            text_module: input.text_module,
+            status: input.status,
+            forward: Some(input.message),
+        };
+        self.send_on_ticket(caller, number, draft, key).await
+    }
+
+    /// A message of the ticket's thread (merged tickets included), by id.
+    async fn thread_message(&self, ticket: &Ticket, id: &str) -> DeskResult<Option<MailMessage>> {
+        let found = futures::future::try_join_all(
+            ticket
+                .thread()
+                .into_iter()
+                .map(|n| self.messages.get_message(n, id)),
+        )
+        .await?;
+        Ok(found.into_iter().flatten().next())
+    }
+
+    /// Sends what an agent wrote on a ticket (a reply or a forward): stored on
+    /// the ticket with its activity entry, then queued in the outbox.
+    async fn send_on_ticket(
+        &self,
+        caller: &Caller,
+        number: TicketNumber,
+        draft: Draft,
+        key: Option<&str>,
+    ) -> DeskResult<ReplyOutcome> {
+        if draft.cc.len() > REPLY_CC {
             return Err(FieldError::new("cc", format!("at most {REPLY_CC} addresses")).into());
+        }
+        if draft.to.as_ref().is_some_and(|to| to.len() > REPLY_CC) {
+            return Err(FieldError::new("to", format!("at most {REPLY_CC} addresses")).into());
         }
         let key = key.map(idempotency_key).transpose()?;
         let ticket = self.open_ticket(caller, number).await?;
         let module = async {
-            match &input.text_module {
+            match &draft.text_module {
                 Some(id) => match self.text_module(caller, id).await {
                     Ok(m) => Ok(Some(m)),
                     Err(e) => Err(e.named_in("text_module", format!("no text module {id:?}"))),
@@ -178,14 +321,34 @@ impl Desk {
                 None => Ok(None),
             }
         };
-        let (recent, desk_signature, module) = futures::try_join!(
-            self.messages.recent_thread(number, THREAD_REFERENCES),
+        let forwarded = async {
+            match &draft.forward {
+                Some(Some(id)) => match self.thread_message(&ticket, id).await? {
+                    Some(m) => Ok(Some(m)),
+                    None => Err(DeskError::from(FieldError::new(
+                        "message",
+                        format!("no message {id:?} on this ticket"),
+                    ))),
+                },
+                _ => Ok(None),
+            }
+        };
+        let recent = async {
+            match draft.forward {
+                // A forward starts a conversation with someone else.
+                Some(_) => Ok(Vec::new()),
+                None => self.messages.recent_thread(number, THREAD_REFERENCES).await,
+            }
+        };
+        let (recent, desk_signature, module, forwarded) = futures::try_join!(
+            recent,
             self.text_modules.desk_signature(),
             module,
+            forwarded,
         )?;
         let values = Values::new(&ticket, &caller.user);
         let body = [
-            input.text.trim().to_string(),
+            draft.text.trim().to_string(),
             module.map(|m| fill(&m.text, &values)).unwrap_or_default(),
         ]
         .into_iter()
@@ -194,14 +357,33 @@ impl Desk {
         .join("\n\n");
         let body = bounded_text(&body, REPLY_TEXT, false)
             .map_err(|e| FieldError::new("text", e.message))?;
+        if draft.forward.is_some() && body.trim().is_empty() && forwarded.is_none() {
+            return Err(
+                FieldError::new("text", "write a text or name a message to forward").into(),
+            );
+        }
+        let to = draft
+            .to
+            .clone()
+            .unwrap_or_else(|| vec![ticket.customer.email.clone()]);
+        let participants = if draft.forward.is_some() {
+            joined_participants(&ticket, to.iter().chain(draft.cc.iter()))?
+        } else {
+            ticket.participants.clone()
+        };
         let now = self.clock.now();
-        // The key is the caller's: the same key from someone else is another reply.
+        let kind = if draft.forward.is_some() {
+            "fwd"
+        } else {
+            "reply"
+        };
+        // The key is the caller's: the same key from someone else is another mail.
         let mail_id = match &key {
             Some(k) => format!(
-                "reply-{number}-{}",
+                "{kind}-{number}-{}",
                 &secret_hash(&format!("{}\n{k}", caller.id()))[..24]
             ),
-            None => format!("reply-{number}-{}", time_ordered_id(now)),
+            None => format!("{kind}-{number}-{}", time_ordered_id(now)),
         };
         let delivery_id = format!("out:{mail_id}");
 
@@ -222,32 +404,67 @@ impl Desk {
             fill(&caller.user.signature, &values),
             fill(&desk_signature.text, &values),
         ];
+        let sender = |m: &MailMessage| -> String {
+            if m.from_name.is_empty() {
+                m.from.clone()
+            } else {
+                format!("{} <{}>", m.from_name, m.from)
+            }
+        };
+        let below = match (&forwarded, &quoted) {
+            (Some(f), _) => Some((sender(f), f)),
+            (None, Some(q)) => Some((
+                if q.from_name.is_empty() {
+                    q.from.clone()
+                } else {
+                    q.from_name.clone()
+                },
+                q,
+            )),
+            _ => None,
+        };
         let composed = compose(
             &body,
             &[signatures[0].as_str(), signatures[1].as_str()],
-            quoted.as_ref().map(|q| Quoted {
-                from: if q.from_name.is_empty() {
-                    &q.from
+            below.as_ref().map(|(from, m)| {
+                if forwarded.is_some() {
+                    Below::Forward(Forwarded {
+                        from,
+                        at: m.received_at,
+                        subject: &m.subject,
+                        to: &m.to,
+                        text: &m.text,
+                    })
                 } else {
-                    &q.from_name
-                },
-                at: q.received_at,
-                text: &q.text,
+                    Below::Quote(Quoted {
+                        from,
+                        at: m.received_at,
+                        text: &m.text,
+                    })
+                }
             }),
         );
         let text = composed.text;
+        let subject = match draft.forward {
+            Some(_) => forward_subject(&ticket, forwarded.as_ref().map(|m| m.subject.as_str())),
+            None => reply_subject(&ticket, in_reply_to.is_some()),
+        };
         let mut mail = OutgoingMail::automatic(
             mail_id,
-            vec![ticket.customer.email.clone()],
-            reply_subject(&ticket, in_reply_to.is_some()),
+            to,
+            subject,
             text.clone(),
             Some(number),
-            "reply",
+            if draft.forward.is_some() {
+                "forward"
+            } else {
+                "reply"
+            },
         );
         // A person wrote it: not automatic mail.
         mail.auto_submitted = None;
         mail.html = Some(composed.html.clone());
-        mail.cc = input.cc.clone();
+        mail.cc = draft.cc.clone();
         mail.reply_to = Some(
             self.reply_address
                 .reply_to(&self.settings.desk_address, number),
@@ -281,42 +498,62 @@ impl Desk {
             in_reply_to,
             fingerprint: None,
             receptions: vec![],
+            third_party: false,
         };
         mail.message = Some(message.id.clone());
 
-        let mut entries = vec![ActivityEntry::new(
-            number,
-            now,
-            Actor::user(caller.id()),
-            ActivityKind::ReplyWritten {
+        let written = match &draft.forward {
+            Some(_) => ActivityKind::Forwarded {
+                message_id: message.id.clone(),
+                to: message.to.clone(),
+                cc: message.cc.clone(),
+                subject: message.subject.clone(),
+                excerpt: excerpt(&message.text),
+                forwarded: forwarded.as_ref().map(|m| m.id.clone()),
+            },
+            None => ActivityKind::ReplyWritten {
                 message_id: message.id.clone(),
                 to: message.to.clone(),
                 cc: message.cc.clone(),
                 subject: message.subject.clone(),
                 excerpt: excerpt(&message.text),
             },
+        };
+        let mut entries = vec![ActivityEntry::new(
+            number,
+            now,
+            Actor::user(caller.id()),
+            written,
         )];
-        let write = match input.status.filter(|s| *s != ticket.status) {
-            Some(status) => {
-                let patch = TicketPatch {
-                    version: ticket.version,
-                    status: Some(status),
-                    ..TicketPatch::default()
-                };
-                let (next, changes) = patch.apply(&ticket, now)?;
+        let status = draft.status.filter(|s| *s != ticket.status);
+        let write = if status.is_some() || participants != ticket.participants {
+            let patch = TicketPatch {
+                version: ticket.version,
+                status,
+                ..TicketPatch::default()
+            };
+            let (mut next, changes) = patch.apply(&ticket, now)?;
+            if !changes.is_empty() {
                 entries.push(ActivityEntry::new(
                     number,
                     now + chrono::Duration::microseconds(1),
                     Actor::user(caller.id()),
                     ActivityKind::FieldsChanged { changes },
                 ));
-                TicketWrite::Update {
-                    ticket: next,
-                    expected_version: ticket.version,
-                    previous_tags: ticket.tags.clone(),
-                }
             }
-            None => TicketWrite::Touch { number, at: now },
+            if next.participants != participants {
+                // The forward's own entry says who they are.
+                next.participants = participants;
+                next.version = ticket.version + 1;
+                next.updated_at = now;
+            }
+            TicketWrite::Update {
+                ticket: next,
+                expected_version: ticket.version,
+                previous_tags: ticket.tags.clone(),
+            }
+        } else {
+            TicketWrite::Touch { number, at: now }
         };
 
         match self
@@ -343,11 +580,13 @@ impl Desk {
                 again.subject = stored.subject.clone();
                 again.text = stored.text.clone();
                 again.html = stored.html.clone();
-                again.cc = stored
-                    .cc
-                    .iter()
-                    .filter_map(|a| EmailAddress::parse(a).ok())
-                    .collect();
+                let parsed = |list: &[String]| -> Vec<EmailAddress> {
+                    list.iter()
+                        .filter_map(|a| EmailAddress::parse(a).ok())
+                        .collect()
+                };
+                again.to = parsed(&stored.to);
+                again.cc = parsed(&stored.cc);
                 again.in_reply_to = stored.in_reply_to.clone();
                 again.message = Some(stored.id.clone());
                 if stored.send_state != Some(SendState::Sent) {
@@ -410,6 +649,7 @@ mod tests {
             version: 1,
             merged_into: None,
             merged: Vec::new(),
+            participants: Vec::new(),
         }
     }
 
@@ -431,6 +671,47 @@ mod tests {
             reply_subject(&ticket("RE: re: printer"), true),
             "Re: [#1001] printer"
         );
+    }
+
+    #[test]
+    fn forward_subjects_carry_the_tag_once_after_fwd() {
+        let t = ticket("Printer jams");
+        assert_eq!(forward_subject(&t, None), "Fwd: [#1001] Printer jams");
+        assert_eq!(
+            forward_subject(&t, Some("Re: Fwd: toner")),
+            "Fwd: [#1001] toner"
+        );
+        assert_eq!(
+            forward_subject(&t, Some("FW: [#1001] toner")),
+            "Fwd: [#1001] toner"
+        );
+    }
+
+    #[test]
+    fn participants_are_new_third_parties_only_and_bounded() {
+        let mut t = ticket("x");
+        t.participants = vec![EmailAddress::parse("sup@vendor.example").unwrap()];
+        let add = |list: &[&str]| {
+            let parsed: Vec<EmailAddress> = list
+                .iter()
+                .map(|a| EmailAddress::parse(a).unwrap())
+                .collect();
+            joined_participants(&t, parsed.iter())
+        };
+        let joined = add(&[
+            "SUP@vendor.example",
+            "c@example.com",
+            "ops@team.example",
+            "Ops@Team.example",
+        ])
+        .unwrap();
+        let keys: Vec<String> = joined.iter().map(|a| a.key()).collect();
+        assert_eq!(keys, ["sup@vendor.example", "ops@team.example"]);
+        let many: Vec<String> = (0..PARTICIPANTS)
+            .map(|i| format!("p{i}@x.example"))
+            .collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(add(&many).unwrap_err().field, "to");
     }
 
     #[test]

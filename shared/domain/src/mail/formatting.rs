@@ -84,6 +84,37 @@ impl Quoted<'_> {
     }
 }
 
+/// The mail an agent forwards, in full below their text (as mail programs
+/// forward inline).
+#[derive(Debug, Clone, Copy)]
+pub struct Forwarded<'a> {
+    pub from: &'a str,
+    pub at: DateTime<Utc>,
+    pub subject: &'a str,
+    pub to: &'a [String],
+    pub text: &'a str,
+}
+
+impl Forwarded<'_> {
+    /// The header block mail programs put above a forwarded message.
+    fn header(&self) -> Vec<String> {
+        vec![
+            "---------- Forwarded message ----------".to_string(),
+            format!("From: {}", self.from),
+            format!("Date: {}", self.at.format("%a, %-d %b %Y at %H:%M UTC")),
+            format!("Subject: {}", self.subject),
+            format!("To: {}", self.to.join(", ")),
+        ]
+    }
+}
+
+/// What follows the signatures: the answered message quoted, or a forwarded one.
+#[derive(Debug, Clone, Copy)]
+pub enum Below<'a> {
+    Quote(Quoted<'a>),
+    Forward(Forwarded<'a>),
+}
+
 /// A reply as mailed: both parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Composed {
@@ -92,8 +123,8 @@ pub struct Composed {
 }
 
 /// The reply `body` (Markdown), then each non-empty signature after the usual
-/// `-- ` separator, then `quoted`.
-pub fn compose(body: &str, signatures: &[&str], quoted: Option<Quoted<'_>>) -> Composed {
+/// `-- ` separator, then what goes `below` (a quote or a forwarded mail).
+pub fn compose(body: &str, signatures: &[&str], below: Option<Below<'_>>) -> Composed {
     let signatures: Vec<&str> = signatures
         .iter()
         .map(|s| s.trim())
@@ -111,7 +142,28 @@ pub fn compose(body: &str, signatures: &[&str], quoted: Option<Quoted<'_>>) -> C
         }
         html.push_str("</div>");
     }
-    if let Some(q) = quoted {
+    if let Some(Below::Forward(f)) = below {
+        let header = f.header();
+        text.push_str("\n\n");
+        text.push_str(&header.join("\n"));
+        text.push_str("\n\n");
+        text.push_str(f.text.trim_end());
+        html.push_str(&format!(
+            "<br><div>{}</div><br><div>{}</div>",
+            header
+                .iter()
+                .map(|l| escape(l))
+                .collect::<Vec<_>>()
+                .join("<br>"),
+            f.text
+                .trim_end()
+                .lines()
+                .map(escape)
+                .collect::<Vec<_>>()
+                .join("<br>")
+        ));
+    }
+    if let Some(Below::Quote(q)) = below {
         let lines = q.lines();
         if !lines.is_empty() {
             text.push_str("\n\n");
@@ -179,11 +231,11 @@ mod tests {
         let c = compose(
             "Please *restart* it.",
             &["Alice Agent", "", "Example Support"],
-            Some(Quoted {
+            Some(Below::Quote(Quoted {
                 from: "Ann <ann@example.org>",
                 at,
                 text: "My printer jams.\n\nSince Monday.\n\n",
-            }),
+            })),
         );
         assert_eq!(
             c.text,
@@ -219,17 +271,55 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_mail_follows_whole_under_its_header_block() {
+        let at = "2026-12-01T09:30:00Z".parse().unwrap();
+        let to = ["support@desk.example".to_string()];
+        let long: String = (0..300).map(|i| format!("line {i}\n")).collect();
+        let c = compose(
+            "Can you check <this>?",
+            &["Alice Agent"],
+            Some(Below::Forward(Forwarded {
+                from: "Ann <ann@example.org>",
+                at,
+                subject: "Printer jams",
+                to: &to,
+                text: &long,
+            })),
+        );
+        assert!(
+            c.text.starts_with(
+                "Can you check <this>?\n\n-- \nAlice Agent\n\n\
+                 ---------- Forwarded message ----------\n\
+                 From: Ann <ann@example.org>\n\
+                 Date: Tue, 1 Dec 2026 at 09:30 UTC\n\
+                 Subject: Printer jams\n\
+                 To: support@desk.example\n\nline 0\nline 1\n"
+            ),
+            "{}",
+            c.text
+        );
+        assert!(c.text.ends_with("line 299\n"), "not cut like a quote");
+        assert!(!c.text.contains("> line"), "not quoted");
+        assert!(
+            c.html.contains("From: Ann &lt;ann@example.org&gt;<br>"),
+            "{}",
+            c.html
+        );
+        assert!(c.html.contains("line 0<br>line 1<br>"), "{}", c.html);
+    }
+
+    #[test]
     fn the_quote_is_bounded() {
         let long: String = (0..1000).map(|i| format!("line {i}\n")).collect();
         let at = Utc::now();
         let c = compose(
             "x",
             &[],
-            Some(Quoted {
+            Some(Below::Quote(Quoted {
                 from: "a",
                 at,
                 text: &long,
-            }),
+            })),
         );
         assert_eq!(
             c.text.lines().filter(|l| l.starts_with("> line")).count(),

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::access::Caller;
+use crate::audit::{diff, AuditAction};
 use crate::directory::User;
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::service::Desk;
@@ -289,6 +290,13 @@ impl Desk {
             updated_at: now,
         };
         self.text_modules.create_text_module(&module).await?;
+        self.audit(
+            caller,
+            AuditAction::TextModuleCreated,
+            &module.id,
+            diff(None, Some(&module)),
+        )
+        .await?;
         Ok(module)
     }
 
@@ -311,19 +319,37 @@ impl Desk {
             text: module_text(&input.text, "text", MODULE_TEXT, false)?,
             version: current.version + 1,
             updated_at: self.clock.now(),
-            ..current
+            ..current.clone()
         };
         self.text_modules
             .replace_text_module(&next, current.version)
             .await?;
+        self.audit(
+            caller,
+            AuditAction::TextModuleUpdated,
+            id,
+            diff(Some(&current), Some(&next)),
+        )
+        .await?;
         Ok(next)
     }
 
     /// Administrators only.
     pub async fn delete_text_module(&self, caller: &Caller, id: &str) -> DeskResult<()> {
         caller.require_admin()?;
-        if well_formed(id) && self.text_modules.delete_text_module(id).await? {
-            Ok(())
+        let current = if well_formed(id) {
+            self.text_modules.get_text_module(id).await?
+        } else {
+            None
+        };
+        if current.is_some() && self.text_modules.delete_text_module(id).await? {
+            self.audit(
+                caller,
+                AuditAction::TextModuleDeleted,
+                id,
+                diff(current.as_ref(), None),
+            )
+            .await
         } else {
             Err(DeskError::NotFound {
                 what: "text_module",
@@ -349,9 +375,17 @@ impl Desk {
             version: input.version + 1,
             updated_at: Some(self.clock.now()),
         };
+        let current = self.text_modules.desk_signature().await?;
         self.text_modules
             .set_desk_signature(&next, input.version)
             .await?;
+        self.audit(
+            caller,
+            AuditAction::SignatureUpdated,
+            "desk",
+            diff(Some(&current), Some(&next)),
+        )
+        .await?;
         Ok(next)
     }
 
