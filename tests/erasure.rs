@@ -287,6 +287,19 @@ async fn an_erased_customer_leaves_nothing_findable_and_mail_afterwards_starts_f
     );
     assert!(!r.body.to_string().contains(&carol));
     assert!(r.body["finished_at"].is_string());
+    // The audit trail: who erased whom (the hash) and when, counts only.
+    let r = s.get("/audit?action=customer.erased", "admin").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let entries = r.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 2, "requested and finished: {}", r.body);
+    assert!(entries.iter().all(|e| e["target"] == id.as_str()));
+    assert!(
+        entries.iter().any(|e| e["actor"]["id"] == "admin"),
+        "{}",
+        r.body
+    );
+    let text = r.body.to_string();
+    assert!(!text.contains(&carol) && !text.contains("carol") && !text.contains(word));
     s.drain_stream().await;
 
     // Nothing findable through any route…
@@ -542,6 +555,14 @@ async fn retention_is_off_by_default_and_deletes_only_due_closed_tickets() {
         s.get("/settings/retention", "admin").await.body["retention_days"],
         30
     );
+    let r = s.get("/audit?action=retention.changed", "admin").await;
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["items"][0]["changes"][0]["to"], 30, "{}", r.body);
     let r = s
         .post("/settings/retention/dry-run", "admin", json!({}))
         .await;

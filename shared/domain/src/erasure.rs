@@ -21,9 +21,12 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::access::Caller;
+use crate::activity::Actor;
+use crate::audit::{diff, AuditAction, Change};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::message::split_location;
 use crate::service::Desk;
@@ -270,8 +273,17 @@ impl Desk {
                     customer: Some(key),
                 };
                 self.purge.save_erasure(&erasure).await?;
-                // AUDIT: record "customer erased" (actor, time, erasure id = salted
-                // hash, tickets_total) here once the audit trail (issue 12 item 5) is in main.
+                // Who erased whom (the hash) and when, with counts only.
+                self.audit(
+                    caller,
+                    AuditAction::CustomerErased,
+                    &erasure.id,
+                    vec![
+                        Change::value("status", None, Some(json!("running"))),
+                        Change::value("tickets_total", None, Some(json!(total))),
+                    ],
+                )
+                .await?;
                 tracing::info!(erasure = %erasure.id, tickets = total, "customer erasure started");
                 Ok((erasure, true))
             }
@@ -318,6 +330,18 @@ impl Desk {
                     job.finished_at = Some(self.clock.now());
                     self.purge.save_erasure(&job).await?;
                     report.erasures_finished += 1;
+                    self.audit_as(
+                        Actor::System,
+                        AuditAction::CustomerErased,
+                        &job.id,
+                        vec![
+                            Change::value("status", Some(json!("running")), Some(json!("done"))),
+                            Change::value("tickets", None, Some(json!(job.done.tickets))),
+                            Change::value("items", None, Some(json!(job.done.items))),
+                            Change::value("objects", None, Some(json!(job.done.objects))),
+                        ],
+                    )
+                    .await?;
                     tracing::info!(erasure = %job.id, tickets = job.done.tickets, "customer erasure finished");
                     break;
                 }
@@ -345,13 +369,17 @@ impl Desk {
         self.purge.retention().await
     }
 
-    /// `PUT /settings/retention` (administrators only). 1 round trip.
+    /// `PUT /settings/retention` (administrators only), audited. 3 round trips.
     pub async fn set_retention(&self, caller: &Caller, input: Retention) -> DeskResult<Retention> {
         caller.require_admin()?;
         input.check()?;
+        let before = self.purge.retention().await?;
         self.purge.set_retention(&input).await?;
-        // AUDIT: record the retention change (actor, time, from → to) here once
-        // the audit trail (issue 12 item 5) is in main.
+        let changes = diff(Some(&before), Some(&input));
+        if !changes.is_empty() {
+            self.audit(caller, AuditAction::RetentionChanged, "retention", changes)
+                .await?;
+        }
         Ok(input)
     }
 
