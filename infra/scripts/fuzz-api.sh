@@ -56,6 +56,8 @@ cat >"$config" <<'TOML'
 #     module (and, for a forward, the forwarded `message`) must not all be empty; a forward's
 #     `message` must be a message of the ticket, its recipients at most 20 over the ticket's life.
 #   - mergeTicket: `into` must name another ticket the caller may see, not itself merged.
+#   - startErasure, getErasure: the `email` path segment is free text in the contract (so
+#     `@` may be sent as `%40`) and must be an address the desk accepts.
 #   - createRule, replaceRule: a `matches` condition's regular expression must compile
 #     (the service's syntax and size limits); `actions.assignee` must name an existing
 #     active user or an existing group; the default rule (replaceRule) keeps no
@@ -66,7 +68,7 @@ cat >"$config" <<'TOML'
 include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
                         "createRule", "replaceRule", "createTextModule", "replaceTextModule", "setDeskSignature",
-                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket"]
+                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket", "startErasure", "getErasure"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 
