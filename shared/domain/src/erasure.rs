@@ -84,7 +84,21 @@ pub struct Erasure {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
+    #[serde(default, deserialize_with = "whole_days")]
     pub retention_days: Option<u32>,
+}
+
+/// A whole number of days, also when sent as `30.0` (JSON does not tell them apart).
+fn whole_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        None => Ok(None),
+        Some(v) if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) => {
+            Ok(Some(v as u32))
+        }
+        Some(_) => Err(serde::de::Error::custom(format!(
+            "must be null (off) or a whole number of days from {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}"
+        ))),
+    }
 }
 
 /// Bounds of `retention_days`.
@@ -457,6 +471,26 @@ mod tests {
         assert_ne!(salted_hash("s1", &a), salted_hash("s2", &a));
         assert!(!salted_hash("s1", &a).contains("carol"));
         assert_eq!(salted_hash("s1", &a).len(), 64);
+    }
+
+    #[test]
+    fn retention_days_parse_as_whole_numbers() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<Retention>(v);
+        assert_eq!(
+            parse(json!({"retention_days": 30.0}))
+                .unwrap()
+                .retention_days,
+            Some(30)
+        );
+        assert_eq!(
+            parse(json!({"retention_days": 30})).unwrap().retention_days,
+            Some(30)
+        );
+        assert_eq!(parse(json!({})).unwrap().retention_days, None);
+        assert!(parse(json!({"retention_days": 1.5})).is_err());
+        assert!(parse(json!({"retention_days": -1})).is_err());
+        assert!(parse(json!({"retention_days": "x"})).is_err());
+        assert!(parse(json!({"other": 1})).is_err());
     }
 
     #[test]
