@@ -60,6 +60,8 @@ cat >"$config" <<'TOML'
 #   - mergeTicket: `into` must name another ticket the caller may see, not itself merged.
 #   - createUpload: no program endings or types in `filename` / `content_type`, and a
 #     `filename` not only of blanks, without control characters, `/` or `\`.
+#   - startErasure, getErasure: the `email` path segment is free text in the contract (so
+#     `@` may be sent as `%40`) and must be an address the desk accepts.
 #   - createRule, replaceRule: a `matches` condition's regular expression must compile
 #     (the service's syntax and size limits); `actions.assignee` must name an existing
 #     active user or an existing group; the default rule (replaceRule) keeps no
@@ -70,7 +72,8 @@ cat >"$config" <<'TOML'
 include-operation-id = ["listTickets", "listActivity", "listNotes", "listMessages", "createTicket", "editTicket", "createUser", "replaceUser",
                         "listServiceCases", "createTicketSession", "createServiceCase", "createModule", "replaceModule",
                         "createRule", "replaceRule", "createTextModule", "replaceTextModule", "setDeskSignature",
-                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket", "createUpload", "listAudit"]
+                        "setOwnSignature", "replyByEmail", "forwardByEmail", "mergeTicket", "createUpload", "listAudit",
+                        "startErasure", "getErasure"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 

@@ -1121,6 +1121,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{email}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's email address (`@` may be sent as `%40`). */
+                email: string;
+            };
+            cookie?: never;
+        };
+        /** The progress of a customer's erasure (administrators) */
+        get: operations["getErasure"];
+        put?: never;
+        /**
+         * Erase a customer's data (administrators)
+         * @description Starts deleting every ticket of the customer and everything on them: messages, notes,
+         *     activity, raw mail in S3 (every object version), attachment download copies, delivery
+         *     markers, message-id index items and reception keys, tag links and service cases; search
+         *     postings and counts follow through the stream. The scheduled run carries it out in bounded
+         *     steps (`202`, `status: running`); poll `GET` for progress. Repeating it returns the running
+         *     or finished erasure (`200`); a finished one starts again only if the address has tickets
+         *     again. Mail from the address afterwards starts a fresh ticket. The erasure is named by a
+         *     salted hash of the address, and the audit trail records only that hash and counts.
+         *     An address with no tickets and no erasure is `404 customer_not_found`; agents get `403`.
+         */
+        post: operations["startErasure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settings/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The retention setting (administrators) */
+        get: operations["getRetention"];
+        /**
+         * Set the retention of closed tickets (administrators)
+         * @description With `retention_days` N, the scheduled run deletes closed tickets (and their raw mail)
+         *     last changed more than N days ago, as an erasure deletes them; `null` turns it off.
+         *     Audited as `retention.changed`.
+         */
+        put: operations["setRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settings/retention/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What retention would delete now (administrators); deletes nothing
+         * @description With the stored setting, or with `retention_days` from the body to try another value.
+         *     While retention is off (and no days are given) nothing is due.
+         */
+        post: operations["retentionDryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/public/modules/{id}/cases": {
         parameters: {
             query?: never;
@@ -1204,7 +1280,7 @@ export interface components {
              * @description Stable machine-readable reason; see each response for the codes it can carry.
              * @enum {string}
              */
-            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "text_module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "customer_not_found" | "export_too_large" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "ticket_merged" | "too_many_merged" | "too_many_text_modules" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
+            code: "invalid_json" | "missing_field" | "unknown_field" | "invalid_field" | "invalid_query" | "invalid_cursor" | "unauthorized" | "forbidden" | "unknown_user" | "route_not_found" | "ticket_not_found" | "user_not_found" | "group_not_found" | "service_case_not_found" | "module_not_found" | "text_module_not_found" | "rule_not_found" | "message_not_found" | "raw_message_not_found" | "attachment_not_found" | "customer_not_found" | "erasure_not_found" | "idempotency_key_reused" | "mailbox_not_found" | "export_too_large" | "missing_case_secret" | "method_not_allowed" | "version_conflict" | "already_exists" | "cannot_demote_self" | "cannot_delete_self" | "group_in_use" | "default_rule" | "live_session_exists" | "ticket_merged" | "too_many_merged" | "too_many_text_modules" | "illegal_transition" | "busy" | "rate_limited" | "payload_too_large" | "unsupported_media_type" | "storage_unavailable" | "internal";
             /** @description Human-readable explanation. */
             detail: string;
             /** @description The offending field or query parameter, as a path (`customer.email`, `groups[0]`, `body`). */
@@ -1866,6 +1942,40 @@ export interface components {
             /** @description The id of what was acted on; `desk` for the desk signature; a customer's address (export) or its SHA-256 (erasure). */
             target: string;
             changes: components["schemas"]["AuditChange"][];
+        };
+        /** @description An erasure of one customer's data. It never names the address once done. */
+        Erasure: {
+            /** @description Salted SHA-256 of the address (hex); the audit trail's `target`. */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "done";
+            requested_by: components["schemas"]["Id"];
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date-time */
+            finished_at?: string;
+            /** @description Tickets the customer had when the erasure (last) started. */
+            tickets_total: number;
+            /** @description Tickets erased so far. */
+            tickets: number;
+            /** @description Table items deleted so far. */
+            items: number;
+            /** @description S3 object versions and delete markers deleted so far. */
+            objects: number;
+            /** @description The address's lookup key, only while the erasure runs. */
+            customer?: string;
+        };
+        Retention: {
+            /** @description Closed tickets are deleted this many days after their last change; `null` is off (the default). */
+            retention_days?: number | null;
+        };
+        RetentionPreview: {
+            retention_days: number | null;
+            /** @description Closed tickets last changed before this are due (`null` while off). */
+            closed_before: string | null;
+            due: number;
+            /** @description The first due tickets, oldest change first. */
+            tickets: components["schemas"]["TicketNumber"][];
         };
         AuditPage: {
             items: components["schemas"]["AuditEntry"][];
@@ -2565,6 +2675,24 @@ export interface components {
                     status?: 403;
                     /** @enum {unknown} */
                     code?: "forbidden" | "unknown_user";
+                };
+            };
+        };
+        /**
+         * @description `customer_not_found`: the address has no tickets and was never erased (POST).
+         *     `erasure_not_found`: the address was never erased (GET).
+         */
+        CustomerOrErasureNotFound: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 404;
+                    /** @enum {unknown} */
+                    code?: "customer_not_found" | "erasure_not_found";
                 };
             };
         };
@@ -5708,6 +5836,196 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getErasure: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The customer's email address (`@` may be sent as `%40`). */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CustomerOrErasureNotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    startErasure: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The customer's email address (`@` may be sent as `%40`). */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure, already running or finished. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description Started. */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Where its progress is read. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CustomerOrErasureNotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRetention: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The setting (`retention_days` null while off, the default). */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Retention"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setRetention: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Retention"];
+            };
+        };
+        responses: {
+            /** @description The setting now. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Retention"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retentionDryRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional correlation id. Locally, a value of 1-128 characters is echoed in the response's
+                 *     `x-request-id`; any other value is ignored and a new id is made. In the cloud the response
+                 *     carries API Gateway's request id.
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Retention"];
+            };
+        };
+        responses: {
+            /** @description How many closed tickets are due, and the first of them. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };

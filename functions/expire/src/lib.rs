@@ -1,5 +1,6 @@
-//! The expiry function's composition: service cases in DynamoDB, status events on
-//! EventBridge. No mail, no S3, no SSM.
+//! The scheduled function's composition: service cases in DynamoDB, status events
+//! on EventBridge, and S3 for the purges (erasure, retention) to delete raw mail.
+//! No mail, no SSM.
 
 use std::sync::Arc;
 
@@ -26,12 +27,15 @@ impl Config {
     }
 }
 
-/// The desk an expiry run needs: cases and the event bus.
+/// The desk a scheduled run needs: cases, the event bus, raw mail (deletes only).
 pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) -> Desk {
     desk_runtime::desk(
         store,
         config.settings.clone(),
         Adapters {
+            raw_mail: Some(Arc::new(desk_messaging::S3RawMail::new(
+                desk_messaging::Lazy::with(aws, aws_sdk_s3::Client::new),
+            ))),
             events: Some(Arc::new(EventBridgeBus::new(
                 desk_messaging::Lazy::with(aws, aws_sdk_eventbridge::Client::new),
                 &config.event_bus,

@@ -113,6 +113,19 @@ pub async fn provision(
                 err("CreateBucket")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
             })?;
     }
+    // Versioned, as in the template: an erasure must find and delete old versions too.
+    s3.put_bucket_versioning()
+        .bucket(&inbound_bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            err("PutBucketVersioning")(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+        })?;
 
     let events = aws_sdk_eventbridge::Client::new(config);
     let bus = format!("{prefix}-bus");

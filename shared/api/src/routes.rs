@@ -1,6 +1,7 @@
 //! Routing: method + path to a domain call. Each arm only translates.
 
 use desk_domain::directory::{GroupUpdate, NewGroup, NewUser, UserUpdate};
+use desk_domain::erasure::Retention;
 use desk_domain::mailbox::{MailboxUpdate, NewMailbox};
 use desk_domain::note::NewNote;
 use desk_domain::rules::{NewRule, RuleInput, RuleUpdate};
@@ -10,7 +11,7 @@ use http::{Method, StatusCode};
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::body::{json, no_query, page_request, query_pairs};
+use crate::body::{is_empty, json, no_query, page_request, query_pairs};
 use crate::problem::Problem;
 use crate::{App, Reply};
 
@@ -29,6 +30,26 @@ fn group_id(raw: &str) -> Result<GroupId, Problem> {
     GroupId::parse(raw).map_err(|_| Problem::not_found("group"))
 }
 
+/// A path segment as text: percent-escapes decoded (`carol%40example.com`);
+/// malformed escapes or non-UTF-8 name `field`.
+fn path_text(raw: &str, field: &str) -> Result<String, Problem> {
+    let bad = || Problem::invalid_field(FieldError::new(field, "is not a valid path segment"));
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = raw.get(i + 1..i + 3).ok_or_else(bad)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}
+
 pub(crate) fn method_not_allowed(allowed: &str) -> Problem {
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -45,6 +66,9 @@ pub(crate) fn allowed(segments: &[&str]) -> Option<&'static str> {
         ["exports"] => "POST",
         ["me", "signature"] => "PUT",
         ["settings", "signature"] => "GET, PUT",
+        ["settings", "retention"] => "GET, PUT",
+        ["settings", "retention", "dry-run"] => "POST",
+        ["customers", _, "erasure"] => "GET, POST",
         ["text-modules"] => "GET, POST",
         ["text-modules", _] => "GET, PUT, DELETE",
         ["tickets", _, "text-modules", _] => "GET",
@@ -289,6 +313,47 @@ async fn route(
             no_query(req)?;
             desk.delete_rule(caller, id).await?;
             Ok(Reply::no_content())
+        }
+
+        // Erasure and retention: administrators only (the domain checks first).
+        ("POST", ["customers", email, "erasure"]) => {
+            no_query(req)?;
+            let email = path_text(email, "email")?;
+            let (erasure, started) = desk.start_erasure(caller, &email).await?;
+            let status = if started {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
+            Ok(Reply::json(status, &erasure)?.header(
+                http::header::LOCATION,
+                format!("/customers/{}/erasure", segments[1]),
+            ))
+        }
+        ("GET", ["customers", email, "erasure"]) => {
+            no_query(req)?;
+            let email = path_text(email, "email")?;
+            Reply::ok(&desk.erasure(caller, &email).await?)
+        }
+        ("GET", ["settings", "retention"]) => {
+            no_query(req)?;
+            Reply::ok(&desk.retention(caller).await?)
+        }
+        ("PUT", ["settings", "retention"]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: Retention = json(req)?;
+            Reply::ok(&desk.set_retention(caller, input).await?)
+        }
+        ("POST", ["settings", "retention", "dry-run"]) => {
+            no_query(req)?;
+            caller.require_admin()?;
+            let input: Retention = if is_empty(req) {
+                Retention::default()
+            } else {
+                json(req)?
+            };
+            Reply::ok(&desk.retention_dry_run(caller, input).await?)
         }
 
         // Mailboxes: administrators only; the password is write-only.

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod audit;
 pub mod cases;
 pub mod directory;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod listing;

@@ -227,7 +227,7 @@ pub trait MessageStore: Send + Sync {
 }
 
 /// Where raw messages are kept (S3), addressed as `s3://bucket/key`. The desk
-/// never deletes them: every email ever received stays retrievable.
+/// deletes them only when it purges their ticket (erasure, retention).
 #[async_trait]
 pub trait RawMailStore: Send + Sync {
     /// The bytes at `location`. 1 round trip.
@@ -237,6 +237,10 @@ pub trait RawMailStore: Send + Sync {
     /// A short-lived download link for `location`, served as an attachment named
     /// `filename` of type `content_type`. Signed locally: no round trip.
     async fn link(&self, location: &str, filename: &str, content_type: &str) -> DeskResult<String>;
+    /// Deletes every version (and delete marker) of the object at `location`,
+    /// or with `prefix` of every object under it; how many were deleted. 1
+    /// ListObjectVersions per 1,000 versions + 1 DeleteObject per version.
+    async fn purge(&self, location: &str, prefix: bool) -> DeskResult<u64>;
     /// A signed upload of exactly `size` bytes of `content_type` to `location`,
     /// valid for `valid_for`. Signed locally: no round trip.
     async fn upload_link(

@@ -77,23 +77,28 @@ impl OutgoingMail {
     /// The Message-ID the desk gives this mail (without angle brackets): the mail
     /// id at the sender's domain, so it is known before the mail is sent.
     pub fn rfc_message_id(&self, from: &EmailAddress) -> String {
-        let domain = from
-            .as_str()
-            .rsplit_once('@')
-            .map_or("desk.invalid", |(_, d)| d);
-        // Mail ids may hold addresses (`rule-notify-1001-a@b.example`): keep the
-        // id-left part a dot-atom, with `@` as `=` so distinct ids stay distinct.
-        let left: String = self
-            .id
-            .chars()
-            .map(|c| match c {
-                '@' => '=',
-                c if c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) => c,
-                _ => '-',
-            })
-            .collect();
-        format!("{left}@{domain}")
+        rfc_message_id(&self.id, from)
     }
+}
+
+/// The Message-ID of the mail with id `mail_id` sent from `from` (without angle
+/// brackets): the mail id at the sender's domain.
+pub fn rfc_message_id(mail_id: &str, from: &EmailAddress) -> String {
+    let domain = from
+        .as_str()
+        .rsplit_once('@')
+        .map_or("desk.invalid", |(_, d)| d);
+    // Mail ids may hold addresses (`rule-notify-1001-a@b.example`): keep the
+    // id-left part a dot-atom, with `@` as `=` so distinct ids stay distinct.
+    let left: String = mail_id
+        .chars()
+        .map(|c| match c {
+            '@' => '=',
+            c if c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) => c,
+            _ => '-',
+        })
+        .collect();
+    format!("{left}@{domain}")
 }
 
 #[cfg(test)]

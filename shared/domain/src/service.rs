@@ -47,6 +47,8 @@ pub struct Desk {
     pub raw_mail: Arc<dyn RawMailStore>,
     /// Reads a received message's attachments (to send one on in a reply).
     pub attachment_reader: Arc<dyn crate::mail::attachments::AttachmentReader>,
+    /// Purges (erasure, retention), erasure jobs and the retention setting.
+    pub purge: Arc<dyn crate::erasure::PurgeStore>,
     pub reply_address: Arc<dyn ReplyAddress>,
     pub mailboxes: Arc<dyn MailboxStore>,
     /// The administrators' audit trail.

@@ -12,6 +12,7 @@ mod ledger;
 mod list;
 mod mailboxes;
 mod messages;
+mod purge;
 mod rules;
 mod schema;
 pub mod search;

@@ -32,7 +32,7 @@ use crate::tickets::{activity_item, tag_link_writes, ticket_item};
 use crate::tx;
 use crate::{keys, storage, DynamoStore};
 
-fn delivery_pk(id: &str) -> String {
+pub(crate) fn delivery_pk(id: &str) -> String {
     format!("DELIVERY#{id}")
 }
 
@@ -40,7 +40,7 @@ fn delivery_pk(id: &str) -> String {
 /// sends to `<ses id>@<region>.amazonses.com` (`email.amazonses.com` in
 /// us-east-1), so those are keyed on the SES id alone: whichever form comes back
 /// in `In-Reply-To`, it finds the ticket.
-fn msgid_pk(id: &str) -> String {
+pub(crate) fn msgid_pk(id: &str) -> String {
     let id = id
         .trim()
         .trim_matches(|c| c == '<' || c == '>')
@@ -72,7 +72,7 @@ fn msgid_update(table: &str, id: &str, ticket: TicketNumber) -> DeskResult<Trans
 /// (`R#<fingerprint>`): what recognises another reception of it. An item of
 /// its own per content, so mail reusing a Message-ID never grows one item.
 /// `None` for mail without either.
-fn reception_key(message: &MailMessage) -> Option<(String, String)> {
+pub(crate) fn reception_key(message: &MailMessage) -> Option<(String, String)> {
     let id = message
         .rfc_message_id
         .as_deref()

@@ -64,12 +64,12 @@ fn number_key(n: TicketNumber) -> String {
     format!("{:012}", n.get())
 }
 
-fn key(pk: String, sk: String) -> Item {
+pub(crate) fn key(pk: String, sk: String) -> Item {
     HashMap::from([(keys::PK.to_string(), s(pk)), (keys::SK.to_string(), s(sk))])
 }
 
 /// A batch write: `item` put, or deleted by its key.
-fn request(put: bool, item: Item) -> DeskResult<WriteRequest> {
+pub(crate) fn request(put: bool, item: Item) -> DeskResult<WriteRequest> {
     let b = WriteRequest::builder();
     Ok(if put {
         b.put_request(
@@ -487,7 +487,7 @@ impl DynamoStore {
     }
 
     /// Puts and deletes in batches of 25, a few batches in flight.
-    async fn write_all(&self, requests: Vec<WriteRequest>) -> DeskResult<()> {
+    pub(crate) async fn write_all(&self, requests: Vec<WriteRequest>) -> DeskResult<()> {
         let batches: Vec<Vec<WriteRequest>> = requests.chunks(25).map(<[_]>::to_vec).collect();
         futures::stream::iter(batches.into_iter().map(|b| self.write_batch(b)))
             .buffer_unordered(WRITES_IN_FLIGHT)

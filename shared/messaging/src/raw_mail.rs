@@ -1,7 +1,8 @@
 //! Raw mail in S3: SES's receipt rule (or the IMAP poller) writes each received
 //! message there; the desk reads it back to ingest it and to serve downloads, and
-//! never deletes it. The API keeps the MIME of the replies it writes there too,
-//! and signs agents' uploads of files for replies (under `uploads/`).
+//! deletes it (every version: the bucket is versioned) only when it purges the
+//! ticket (erasure, retention). The API keeps the MIME of the replies it writes
+//! there too, and signs agents' uploads of files for replies (under `uploads/`).
 
 use std::time::Duration;
 
@@ -131,5 +132,57 @@ impl RawMailStore for S3RawMail {
             bytes: bytes.into_bytes().to_vec(),
             content_type,
         }))
+    }
+
+    async fn purge(&self, l: &str, prefix: bool) -> DeskResult<u64> {
+        let (bucket, key) = location(l)?;
+        let mut deleted = 0u64;
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(failed("S3 ListObjectVersions"))?;
+            // Versions and delete markers alike: nothing of the object may stay.
+            let found: Vec<(String, Option<String>)> = out
+                .versions()
+                .iter()
+                .map(|v| {
+                    (
+                        v.key().unwrap_or_default().to_string(),
+                        v.version_id().map(str::to_string),
+                    )
+                })
+                .chain(out.delete_markers().iter().map(|m| {
+                    (
+                        m.key().unwrap_or_default().to_string(),
+                        m.version_id().map(str::to_string),
+                    )
+                }))
+                .filter(|(k, _)| prefix || k == key)
+                .collect();
+            for (k, version) in found {
+                self.client
+                    .delete_object()
+                    .bucket(bucket)
+                    .key(&k)
+                    .set_version_id(version)
+                    .send()
+                    .await
+                    .map_err(failed("S3 DeleteObject version"))?;
+                deleted += 1;
+            }
+            if out.is_truncated() != Some(true) {
+                return Ok(deleted);
+            }
+            key_marker = out.next_key_marker().map(str::to_string);
+            version_marker = out.next_version_id_marker().map(str::to_string);
+        }
     }
 }

@@ -49,6 +49,7 @@ pub fn desk(store: DynamoStore, settings: Settings, adapters: Adapters) -> Desk 
         text_modules: store.clone(),
         messages: store.clone(),
         mailboxes: store.clone(),
+        purge: store.clone(),
         audit: store.clone(),
         limiter: store,
         raw_mail: adapters

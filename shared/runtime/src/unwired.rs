@@ -61,6 +61,9 @@ impl RawMailStore for Unwired {
     ) -> DeskResult<String> {
         self.fail()
     }
+    async fn purge(&self, _location: &str, _prefix: bool) -> DeskResult<u64> {
+        self.fail()
+    }
     async fn upload_link(
         &self,
         _location: &str,
