@@ -314,13 +314,7 @@ impl Desk {
         if refs.is_empty() {
             return Ok((vec![], vec![]));
         }
-        if refs.len() > MAX_REPLY_ATTACHMENTS {
-            return Err(FieldError::new(
-                "attachments",
-                format!("at most {MAX_REPLY_ATTACHMENTS} files"),
-            )
-            .into());
-        }
+        check_refs(refs)?;
         let now = self.clock.now();
         let resolved = futures::future::try_join_all(
             refs.iter()
@@ -371,9 +365,6 @@ impl Desk {
         match (&r.upload, &r.message, r.index) {
             (Some(id), None, None) => {
                 let unknown = || FieldError::new(field(".upload"), format!("no upload {id:?} on this ticket"));
-                if !plausible_id(id) {
-                    return Err(unknown().into());
-                }
                 let upload = self
                     .messages
                     .get_upload(number, id)
@@ -390,9 +381,6 @@ impl Desk {
             }
             (None, Some(id), Some(index)) => {
                 let unknown = || FieldError::new(field(".message"), format!("no message {id:?} on this ticket"));
-                if !plausible_id(id) {
-                    return Err(unknown().into());
-                }
                 let message = self
                     .messages
                     .get_message(number, id)
@@ -502,9 +490,55 @@ impl Desk {
     }
 }
 
-/// Upload and message ids are time-ordered ids; anything else cannot exist.
-fn plausible_id(id: &str) -> bool {
-    (1..=40).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+/// Upload and message ids are time-ordered ids (`time_ordered_id`: 20 digits,
+/// `-`, 12 lowercase hex digits); anything else cannot exist.
+fn time_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 33
+        && b[..20].iter().all(u8::is_ascii_digit)
+        && b[20] == b'-'
+        && b[21..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
+/// Highest attachment index a reply may name (as the download route).
+pub const MAX_ATTACHMENT_INDEX: usize = 999;
+
+/// Checks the shape of a reply's `attachments` (how many; each either an upload
+/// id or a message id and an index), before anything is looked up.
+pub fn check_refs(refs: &[AttachmentRef]) -> Result<(), FieldError> {
+    if refs.len() > MAX_REPLY_ATTACHMENTS {
+        return Err(FieldError::new(
+            "attachments",
+            format!("at most {MAX_REPLY_ATTACHMENTS} files"),
+        ));
+    }
+    for (i, r) in refs.iter().enumerate() {
+        let field = |f: &str| format!("attachments[{i}]{f}");
+        match (&r.upload, &r.message, r.index) {
+            (Some(id), None, None) if !time_id(id) => {
+                return Err(FieldError::new(field(".upload"), "is not an upload id"))
+            }
+            (None, Some(id), Some(_)) if !time_id(id) => {
+                return Err(FieldError::new(field(".message"), "is not a message id"))
+            }
+            (None, Some(_), Some(index)) if index > MAX_ATTACHMENT_INDEX => {
+                return Err(FieldError::new(
+                    field(".index"),
+                    format!("must be 0 to {MAX_ATTACHMENT_INDEX}"),
+                ))
+            }
+            (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+            _ => {
+                return Err(FieldError::new(
+                    field(""),
+                    "name either an upload (`upload`) or a message's attachment (`message` and `index`)",
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -557,6 +591,44 @@ mod tests {
         assert!(upload("a.txt", "text/plain", MAX_UPLOAD_BYTES)
             .check()
             .is_ok());
+    }
+
+    #[test]
+    fn attachment_references_are_checked_for_shape_first() {
+        let r = |v: serde_json::Value| -> AttachmentRef { serde_json::from_value(v).unwrap() };
+        let id = "20261206172500123456-0a1b2c3d4e5f";
+        let field = |refs: &[AttachmentRef]| check_refs(refs).unwrap_err().field;
+        assert!(check_refs(&[
+            r(serde_json::json!({"upload": id})),
+            r(serde_json::json!({"message": id, "index": 999}))
+        ])
+        .is_ok());
+        assert_eq!(
+            field(&[r(serde_json::json!({"upload": "x"}))]),
+            "attachments[0].upload"
+        );
+        assert_eq!(
+            field(&[r(serde_json::json!({"upload": id.to_uppercase()}))]),
+            "attachments[0].upload"
+        );
+        assert_eq!(
+            field(&[r(serde_json::json!({"message": id, "index": 1000}))]),
+            "attachments[0].index"
+        );
+        assert_eq!(
+            field(&[r(serde_json::json!({"message": id}))]),
+            "attachments[0]"
+        );
+        assert_eq!(
+            field(&[r(
+                serde_json::json!({"upload": id, "message": id, "index": 0})
+            )]),
+            "attachments[0]"
+        );
+        assert_eq!(
+            field(&vec![r(serde_json::json!({"upload": id})); 11]),
+            "attachments"
+        );
     }
 
     #[test]

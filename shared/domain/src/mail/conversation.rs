@@ -13,7 +13,7 @@ use crate::access::Caller;
 use crate::activity::{time_ordered_id, ActivityEntry, ActivityKind, Actor};
 use crate::error::{DeskError, DeskResult, FieldError};
 use crate::listing::Page;
-use crate::mail::attachments::{too_large, AttachmentRef, MAX_MESSAGE_BYTES};
+use crate::mail::attachments::{check_refs, too_large, AttachmentRef, MAX_MESSAGE_BYTES};
 use crate::mail::formatting::{compose, Below, Forwarded, Quoted};
 use crate::mail::mime::mime;
 use crate::mail::text_modules::{fill, Values};
@@ -338,6 +338,7 @@ impl Desk {
         if draft.to.as_ref().is_some_and(|to| to.len() > REPLY_CC) {
             return Err(FieldError::new("to", format!("at most {REPLY_CC} addresses")).into());
         }
+        check_refs(&draft.attachments)?;
         let key = key.map(idempotency_key).transpose()?;
         let ticket = self.open_ticket(caller, number).await?;
         let module = async {
