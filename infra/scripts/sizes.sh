@@ -54,39 +54,55 @@ for n in range(1, count + 1):
     s3.put_object(Bucket=bucket, Key=f"inbound/bench-{n}.eml", Body=mail.replace("{n}", str(n)).encode())
 PY
 
-# Round robin: each round starts every binary once, so a change in the machine's load
-# (other builds, a benchmark) falls on all of them alike instead of on whichever ran then.
+# Two phases, each round robin (each round starts every binary once, so a change in the
+# machine's load falls on all of them alike instead of on whichever ran then):
+#   1. cold starts only (WARM 0): init, nothing else running;
+#   2. cold starts with WARM invocations each: the warm round trips.
+# Init is taken apart from the warm work because that work sets the emulators going (DynamoDB
+# Local's JVM collecting and compiling on these 2 cores) for some time after it returns: it
+# landed on whichever cold start came next, and the API's init ratio swung from 1.42x (no warm
+# work in the run) to 1.71x (interleaved) between runs of the same binaries.
+inits=$(mktemp)
 results=$(mktemp)
 envs=$(mktemp -d)
-trap 'cleanup; rm -rf "$results" "$envs"' EXIT
+trap 'cleanup; rm -rf "$inits" "$results" "$envs"' EXIT
 for f in $all; do
   : >"$envs/$f"
   [ "$f" = hello-lambda ] || target/debug/desk-local env "$f" >"$envs/$f"
 done
+run() { # run BINARY WARM BENCH_START
+  local f=$1 vars=()
+  while IFS= read -r line; do vars+=("$line"); done <"$envs/$f"
+  env -i PATH="$PATH" HOME="$HOME" RUST_LOG=warn BENCH_START="$3" \
+    BENCH_SUBST="{\"bucket\":\"$bucket\"}" \
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
+    AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" AWS_ENDPOINT_URL_DYNAMODB="$AWS_ENDPOINT_URL_DYNAMODB" \
+    "${vars[@]}" \
+    python3 infra/scripts/lambda_bench.py "target/release/$f" 1 "$2" "infra/sizes/events/$f.json"
+}
+echo "== cold starts ($RUNS rounds)" >&2
 for round in $(seq 0 $((RUNS - 1))); do
-  for f in $all; do
-    vars=()
-    while IFS= read -r line; do vars+=("$line"); done <"$envs/$f"
-    env -i PATH="$PATH" HOME="$HOME" RUST_LOG=warn BENCH_START=$((round * (WARM + 1))) \
-      BENCH_SUBST="{\"bucket\":\"$bucket\"}" \
-      AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
-      AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" AWS_ENDPOINT_URL_DYNAMODB="$AWS_ENDPOINT_URL_DYNAMODB" \
-      "${vars[@]}" \
-      python3 infra/scripts/lambda_bench.py "target/release/$f" 1 "$WARM" "infra/sizes/events/$f.json" >>"$results"
-  done
+  for f in $all; do run "$f" 0 0 >>"$inits"; done
+done
+echo "== warm invocations ($RUNS rounds of $WARM after a first)" >&2
+for round in $(seq 0 $((RUNS - 1))); do
+  for f in $all; do run "$f" "$WARM" $((round * (WARM + 1))) >>"$results"; done
 done
 
-python3 - "$results" <<'PY'
+python3 - "$inits" "$results" <<'PY'
 import json, os, statistics, sys
-# One line per cold start: gather each binary's, in the order the binaries ran.
+# One line per cold start: gather each binary's, in the order the binaries ran. Init from the
+# first phase only, warm round trips from the second.
 rows = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    row = rows.setdefault(r["binary"], {"binary": r["binary"], "init_ms": [], "warm_ms": [], "errors": 0, "last_error": ""})
-    row["init_ms"] += r["init_ms"]
-    row["warm_ms"] += r["warm_ms"]
-    row["errors"] += r["errors"]
-    row["last_error"] = r["last_error"] or row["last_error"]
+for phase, path in enumerate(sys.argv[1:3]):
+    for line in open(path):
+        r = json.loads(line)
+        row = rows.setdefault(r["binary"], {"binary": r["binary"], "init_ms": [], "warm_ms": [], "errors": 0, "last_error": ""})
+        if phase == 0:
+            row["init_ms"] += r["init_ms"]
+        row["warm_ms"] += r["warm_ms"]
+        row["errors"] += r["errors"]
+        row["last_error"] = r["last_error"] or row["last_error"]
 rows = list(rows.values())
 for r in rows:
     r["init_median_ms"] = statistics.median(r["init_ms"])
