@@ -237,6 +237,10 @@ fn reference(size: u64, caller: &Caller, req: &ListRequest) -> Result<Vec<u64>, 
     Ok(m.into_iter().take(q.limit).map(|(_, n)| n).collect())
 }
 
+fn attr(s: String) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(s)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
@@ -354,6 +358,74 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 items[i],
                 rcu,
                 calls,
+            ));
+        }
+    }
+    // The emulator's floor: single DynamoDB calls whose work is the same at every size
+    // (one ticket item; the 3-item posting partition of "quokka"), timed the same way,
+    // interleaved. Where a scenario's ratio exceeds 1.5x with the same calls and
+    // capacity at both sizes, this row shows how much of it DynamoDB Local's time per
+    // call accounts for.
+    let stem = desk_domain::stream::search::terms("quokka")
+        .into_iter()
+        .next()
+        .ok_or("no stem for quokka")?;
+    let posting = format!("{}{stem}", desk_dynamo::search::POSTING_PREFIX);
+    for floor in ["GetItem: one ticket", "Query: a 3-item posting partition"] {
+        let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); tables.len()];
+        let mut items = vec![0; tables.len()];
+        for round in 0..samples + 5 {
+            for (i, (size, store, _, _)) in tables.iter().enumerate() {
+                let number =
+                    TicketNumber::new(TicketNumber::FIRST + size / 3).map_err(|e| e.to_string())?;
+                let t = Instant::now();
+                let n = if floor.starts_with("GetItem") {
+                    let out = store
+                        .client()
+                        .get_item()
+                        .table_name(store.table())
+                        .key(
+                            desk_dynamo::keys::PK,
+                            attr(desk_dynamo::keys::ticket_pk(number)),
+                        )
+                        .key(
+                            desk_dynamo::keys::SK,
+                            attr(desk_dynamo::keys::TICKET_SK.into()),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    usize::from(out.item.is_some())
+                } else {
+                    let out = store
+                        .client()
+                        .query()
+                        .table_name(store.table())
+                        .key_condition_expression("pk = :pk")
+                        .expression_attribute_values(":pk", attr(posting.clone()))
+                        .projection_expression("sk")
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    out.items().len()
+                };
+                if round >= 5 {
+                    times[i].push(t.elapsed());
+                }
+                items[i] = n;
+            }
+        }
+        for (i, (_, _, counter, _)) in tables.iter().enumerate() {
+            counter.take();
+            counter.take_read_capacity();
+            times[i].sort();
+            report[i].1.push((
+                format!("floor {floor}"),
+                percentile(&times[i], 0.5),
+                percentile(&times[i], 0.95),
+                items[i],
+                0.0,
+                1.0,
             ));
         }
     }
