@@ -441,6 +441,9 @@ async fn an_interrupted_erasure_resumes_where_it_stopped() {
         .expect("S3 step");
     assert_eq!(versions(&s, &keys[half]).await, 0);
     assert!(item_exists(&s, &format!("TICKET#{}", tickets[half]), "TICKET").await);
+    // Half-erased data is not exported: the export would find mail gone under it.
+    let export = s.post("/exports", "admin", json!({"customer": erin})).await;
+    assert_problem(&export, 409, "erasure_running", None);
     // The next scheduled run finishes it.
     run_schedule(&s).await;
     let r = s.get(&erasure_path(&erin), "admin").await;
@@ -453,6 +456,8 @@ async fn an_interrupted_erasure_resumes_where_it_stopped() {
     }
     assert!(search(&s, "wombatquill").await.is_empty());
     assert_eq!(total(&s).await, 0);
+    let export = s.post("/exports", "admin", json!({"customer": erin})).await;
+    assert_problem(&export, 404, "customer_not_found", None);
 }
 
 async fn close(s: &Stack, n: u64) {

@@ -900,13 +900,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/text-modules/{id}": {
+    "/text-modules/{textModuleId}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
-                id: components["parameters"]["TextModuleId"];
+                textModuleId: components["parameters"]["TextModuleId"];
             };
             cookie?: never;
         };
@@ -929,7 +929,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/tickets/{id}/text-modules/{moduleId}": {
+    "/tickets/{id}/text-modules/{textModuleId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -940,7 +940,7 @@ export interface paths {
                  */
                 id: components["parameters"]["TicketId"];
                 /** @description A text module id handed out by `POST /text-modules`. */
-                moduleId: components["parameters"]["TextModuleIdInTicket"];
+                textModuleId: components["parameters"]["TextModuleIdInTicket"];
             };
             cookie?: never;
         };
@@ -1112,7 +1112,8 @@ export interface paths {
          *     One export holds at most 100 tickets and 40 MiB of raw mail, so that it finishes inside
          *     the API's time limits; a larger one is refused with `409 export_too_large`. Up to 4 MiB
          *     the archive is the answer; larger ones answer `303 See Other` to a signed S3 link valid
-         *     for 5 minutes (the copy expires after a day).
+         *     for 5 minutes (the copy expires after a day). While an erasure of the customer runs, an
+         *     export is refused with `409 erasure_running`.
          */
         post: operations["exportCustomer"];
         delete?: never;
@@ -5282,7 +5283,7 @@ export interface operations {
             };
             path: {
                 /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
-                id: components["parameters"]["TextModuleId"];
+                textModuleId: components["parameters"]["TextModuleId"];
             };
             cookie?: never;
         };
@@ -5318,7 +5319,7 @@ export interface operations {
             };
             path: {
                 /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
-                id: components["parameters"]["TextModuleId"];
+                textModuleId: components["parameters"]["TextModuleId"];
             };
             cookie?: never;
         };
@@ -5361,7 +5362,7 @@ export interface operations {
             };
             path: {
                 /** @description A text module id handed out by `POST /text-modules`; any other is `404 text_module_not_found`. */
-                id: components["parameters"]["TextModuleId"];
+                textModuleId: components["parameters"]["TextModuleId"];
             };
             cookie?: never;
         };
@@ -5400,7 +5401,7 @@ export interface operations {
                  */
                 id: components["parameters"]["TicketId"];
                 /** @description A text module id handed out by `POST /text-modules`. */
-                moduleId: components["parameters"]["TextModuleIdInTicket"];
+                textModuleId: components["parameters"]["TextModuleIdInTicket"];
             };
             cookie?: never;
         };
@@ -5820,7 +5821,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description More than one export holds (`export_too_large`). */
+            /**
+             * @description More than one export holds (`export_too_large`), or the customer is being erased
+             *     (`erasure_running`): the erasure deletes their mail as it goes, and when it is done
+             *     nothing is left to export.
+             */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5830,8 +5835,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @constant */
                         status?: 409;
-                        /** @constant */
-                        code?: "export_too_large";
+                        /** @enum {unknown} */
+                        code?: "export_too_large" | "erasure_running";
                     };
                 };
             };

@@ -64,7 +64,7 @@ export function TextModules() {
     const name = String(f.get("name") ?? "").trim();
     const text = String(f.get("text") ?? "");
     void run(async () => {
-      if (m) await call(api.PUT("/text-modules/{id}", { params: { path: { id: m.id } }, body: { version: m.version, name, text } }));
+      if (m) await call(api.PUT("/text-modules/{textModuleId}", { params: { path: { textModuleId: m.id } }, body: { version: m.version, name, text } }));
       else await call(api.POST("/text-modules", { body: { name, text } }));
       setEditing(null);
       return `Saved text module ${name}.`;
@@ -100,7 +100,7 @@ export function TextModules() {
                 <button type="button" onClick={() => setEditing(t)}>
                   Edit
                 </button>
-                <button type="button" class="danger" onClick={() => window.confirm(`Delete text module ${t.name}?`) && void run(async () => (await call(api.DELETE("/text-modules/{id}", { params: { path: { id: t.id } } })), `Deleted ${t.name}.`))}>
+                <button type="button" class="danger" onClick={() => window.confirm(`Delete text module ${t.name}?`) && void run(async () => (await call(api.DELETE("/text-modules/{textModuleId}", { params: { path: { textModuleId: t.id } } })), `Deleted ${t.name}.`))}>
                   Delete
                 </button>
               </td>

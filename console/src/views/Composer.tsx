@@ -78,7 +78,7 @@ export function Composer({ ticket, onSent }: { ticket: Schemas["Ticket"]; onSent
   const insertModule = async (id: string) => {
     setError(null);
     try {
-      const filled = await call(api.GET("/tickets/{id}/text-modules/{moduleId}", { params: { path: { id: n, moduleId: id } } }));
+      const filled = await call(api.GET("/tickets/{id}/text-modules/{textModuleId}", { params: { path: { id: n, textModuleId: id } } }));
       const current = latest.current.reply.text.trimEnd();
       editReply({ text: current ? `${current}\n\n${filled.text}` : filled.text });
       document.getElementById("reply-text")?.focus();

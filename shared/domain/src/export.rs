@@ -69,6 +69,15 @@ fn too_large(what: String) -> DeskError {
     }
 }
 
+fn erasure_running(customer: &EmailAddress) -> DeskError {
+    DeskError::Conflict {
+        code: "erasure_running",
+        message: format!(
+            "{customer} is being erased; there is nothing left to export once the erasure is done"
+        ),
+    }
+}
+
 /// Every page of a paged read, in order.
 async fn every<T, F, Fut>(mut read: F) -> DeskResult<Vec<T>>
 where
@@ -88,17 +97,32 @@ where
 }
 
 impl Desk {
-    /// Everything about `customer`, for an administrator. Reads only: the
+    /// `Conflict { erasure_running }` if an erasure of `customer` is running. 2–3 round trips.
+    async fn refuse_while_erased(&self, customer: &EmailAddress) -> DeskResult<()> {
+        let id = self.erasure_id(customer).await?;
+        match self.purge.get_erasure(&id).await? {
+            Some(e) if e.status == crate::erasure::ErasureStatus::Running => {
+                Err(erasure_running(customer))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Everything about `customer`, for an administrator. Reads only (but the
+    /// desk's erasure salt, stored on first need): the
     /// customer's tickets from the list view's customer partition (1 Query per
     /// 100 tickets, never a Scan), then per ticket, 8 at a time, 1 Query each for
     /// messages, notes and activity (per 500) and 1 S3 GetObject per received
-    /// message. `NotFound { customer }` if no ticket has that customer.
+    /// message. `NotFound { customer }` if no ticket has that customer;
+    /// `Conflict { erasure_running }` while the customer is being erased (first
+    /// 2–3 round trips to look), since the purge deletes mail under the export.
     pub async fn export_customer(
         &self,
         caller: &Caller,
         customer: &EmailAddress,
     ) -> DeskResult<CustomerExport> {
         caller.require_admin()?;
+        self.refuse_while_erased(customer).await?;
         let mut tickets: Vec<Ticket> = Vec::new();
         let mut cursor = None;
         loop {
@@ -140,7 +164,16 @@ impl Desk {
                     let raw = if message.raw_key.is_empty() {
                         None
                     } else {
-                        let raw = self.raw_mail.raw(&message.raw_key).await?;
+                        let Some(stored) = self.raw_mail.find(&message.raw_key).await? else {
+                            // Purged since the tickets were read: an erasure that
+                            // started meanwhile says so; anything else is storage's fault.
+                            self.refuse_while_erased(customer).await?;
+                            return Err(DeskError::Storage(format!(
+                                "no raw mail at {}",
+                                message.raw_key
+                            )));
+                        };
+                        let raw = stored.bytes;
                         let total = read.fetch_add(raw.len(), std::sync::atomic::Ordering::SeqCst)
                             + raw.len();
                         if total > MAX_BYTES {

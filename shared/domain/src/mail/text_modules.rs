@@ -82,7 +82,7 @@ pub struct NewTextModule {
     pub text: String,
 }
 
-/// `PUT /text-modules/{id}` body: the whole module and the version it was read at.
+/// `PUT /text-modules/{textModuleId}` body: the whole module and the version it was read at.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextModuleUpdate {
@@ -91,7 +91,7 @@ pub struct TextModuleUpdate {
     pub text: String,
 }
 
-/// A module filled for one ticket: what `GET /tickets/{id}/text-modules/{moduleId}` answers.
+/// A module filled for one ticket: what `GET /tickets/{id}/text-modules/{textModuleId}` answers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FilledModule {
     pub id: String,
