@@ -65,14 +65,17 @@ fn unique(what: &str) -> String {
 async fn a_full_mail_round_trip_logs_no_body_attachment_name_token_key_or_password() {
     let logs = Captured::default();
     // Installed before the stack's own (which then stays out): this binary's only test.
-    tracing_subscriber::fmt()
-        .json()
-        .with_current_span(true)
-        .with_span_list(true)
-        .with_env_filter(desk_runtime::log_filter(
-            tracing_subscriber::EnvFilter::new("trace"),
-        ))
-        .with_writer(logs.clone())
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry()
+        .with(desk_runtime::log_filter("trace"))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(true)
+                .with_writer(logs.clone()),
+        )
         .try_init()
         .expect("the first subscriber of this test binary");
 

@@ -118,7 +118,7 @@ impl Stack {
     pub async fn start() -> Stack {
         // Storage errors are logged (not sent to clients): show them in failing tests.
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("warn")
+            .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
             .with_test_writer()
             .try_init();
         let counter = CallCounter::default();

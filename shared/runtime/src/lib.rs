@@ -11,6 +11,8 @@ pub mod unwired;
 
 use std::sync::Arc;
 
+use tracing_subscriber::filter::{LevelFilter, Targets};
+
 use desk_domain::mail::attachments::AttachmentReader;
 use desk_domain::mailbox::SecretStore;
 use desk_domain::message::RawMailStore;
@@ -160,24 +162,70 @@ const QUIET: &[&str] = &[
     "tower",
 ];
 
-/// `RUST_LOG`'s filter, except that the libraries in `QUIET` never log below
-/// `warn`: logs carry no message bodies, attachment names, tokens, keys or
-/// passwords at any level (`tests/log_scan.rs`).
-pub fn log_filter(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
-    QUIET.iter().fold(filter, |filter, target| {
-        match format!("{target}=warn").parse() {
-            Ok(quiet) => filter.add_directive(quiet),
-            Err(_) => filter,
-        }
+/// The log filter of `spec` (`RUST_LOG`'s syntax without span and field
+/// filters: a default level and `target=level` pairs; `info` if it is empty or
+/// does not parse), except that the libraries in `QUIET` never log below `warn`:
+/// logs carry no message bodies, attachment names, tokens, keys or passwords at
+/// any level (`tests/log_scan.rs`). A `Targets` filter rather than an
+/// `EnvFilter`: the latter links a regex DFA builder (`make sizes`).
+pub fn log_filter(spec: &str) -> Targets {
+    let base = match spec.trim() {
+        "" => None,
+        spec => spec.parse::<Targets>().ok(),
+    }
+    .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    QUIET.iter().fold(base, |filter, target| {
+        filter.with_target(*target, LevelFilter::WARN)
     })
+}
+
+/// [`log_filter`] of the `RUST_LOG` environment variable.
+pub fn log_filter_from_env() -> Targets {
+    log_filter(&std::env::var("RUST_LOG").unwrap_or_default())
 }
 
 /// JSON logs for Lambda (CloudWatch adds the time), level from `RUST_LOG`.
 pub fn init_lambda_logs() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(log_filter(tracing_subscriber::EnvFilter::from_default_env()))
-        .with_current_span(true)
-        .without_time()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry()
+        .with(log_filter_from_env())
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .without_time(),
+        )
         .init();
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn quiet_libraries_stay_at_warn_whatever_rust_log_says() {
+        let f = log_filter("trace,aws_sdk_s3=trace");
+        assert!(f.would_enable("desk_api", &Level::TRACE));
+        assert!(!f.would_enable("aws_sdk_s3::operation", &Level::INFO));
+        assert!(!f.would_enable("hyper_util", &Level::DEBUG));
+        assert!(f.would_enable("hyper_util", &Level::WARN));
+    }
+
+    #[test]
+    fn an_empty_or_unreadable_rust_log_means_info() {
+        for spec in ["", "  ", "desk_api=loud"] {
+            let f = log_filter(spec);
+            assert!(f.would_enable("desk_api", &Level::INFO), "{spec:?}");
+            assert!(!f.would_enable("desk_api", &Level::DEBUG), "{spec:?}");
+        }
+    }
+
+    #[test]
+    fn target_pairs_set_their_own_level() {
+        let f = log_filter("warn,desk_jobs=debug");
+        assert!(f.would_enable("desk_jobs::mailer", &Level::DEBUG));
+        assert!(!f.would_enable("desk_api", &Level::INFO));
+    }
 }
