@@ -352,14 +352,24 @@ def main():
                   if any(str(a).startswith("secretsmanager:") for a in
                          (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]))]
         reads = declared.get("REPLY_TOKEN_SECRET")
+        reference_grants = [st for pol in role.get("Policies", []) for st in pol["PolicyDocument"]["Statement"]
+                            if "/aws/reference/secretsmanager/" in json.dumps(st.get("Resource"))]
         if reads is None:
-            check(not grants, f"{name}: no Secrets Manager permission (reads no secret)")
+            check(not grants and not reference_grants,
+                  f"{name}: no Secrets Manager permission, direct or by reference (reads no secret)")
             continue
-        target = reads.get("Ref") if isinstance(reads, dict) else None
-        check(target in secrets and len(grants) == 1 and grants[0]["Effect"] == "Allow"
+        # The name, as the secret declares it: the reference path takes a name, not an ARN.
+        target = next((s for s in secrets
+                       if template["Resources"][s]["Properties"].get("Name") == reads), None)
+        check(target is not None and len(grants) == 1 and grants[0]["Effect"] == "Allow"
               and grants[0]["Action"] in ("secretsmanager:GetSecretValue", ["secretsmanager:GetSecretValue"])
               and grants[0]["Resource"] == {"Ref": target},
-              f"{name}: REPLY_TOKEN_SECRET names {target}; GetSecretValue on it alone")
+              f"{name}: REPLY_TOKEN_SECRET names the secret {target}; GetSecretValue on it alone")
+        path = "parameter/aws/reference/secretsmanager/" + (reads.get("Fn::Sub", "") if isinstance(reads, dict) else "")
+        check(len(reference_grants) == 1 and reference_grants[0]["Effect"] == "Allow"
+              and reference_grants[0]["Action"] in ("ssm:GetParameter", ["ssm:GetParameter"])
+              and json.dumps(reference_grants[0]["Resource"]).endswith(json.dumps(path)[1:-1] + '"}'),
+              f"{name}: ssm:GetParameter on the secret's reference path alone")
 
     print(f"deploy rehearsal: {len(failures)} failed" if failures else "deploy rehearsal: all checks passed")
     sys.exit(1 if failures else 0)

@@ -57,7 +57,9 @@ pub fn authenticator(env: &Env) -> Result<Authenticator, ConfigError> {
 
 /// The desk the API serves, over `store` and the clients built from `aws`.
 pub fn desk(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) -> desk_domain::Desk {
-    use desk_messaging::{EventBridgeBus, S3RawMail, SecretsManagerKeyRing, SqsOutbox, SsmSecrets};
+    use desk_messaging::{EventBridgeBus, S3RawMail, SqsOutbox, SsmKeyRing, SsmSecrets};
+    // One SSM client, built at first use, for mailbox passwords and the key ring.
+    let ssm = desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new);
     desk_runtime::desk(
         store,
         config.desk.settings.clone(),
@@ -68,15 +70,9 @@ pub fn desk(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig) ->
             )))),
             attachment_reader: Some(Arc::new(desk_mail::attachment::Attachments)),
             reply_address: Some(Arc::new(desk_mail::ReplyKeys::new(Arc::new(
-                SecretsManagerKeyRing::new(
-                    desk_messaging::Lazy::with(aws, aws_sdk_secretsmanager::Client::new),
-                    &config.desk.reply_token_secret,
-                ),
+                SsmKeyRing::new(ssm.clone(), &config.desk.reply_token_secret),
             )))),
-            secrets: Some(Arc::new(SsmSecrets::new(
-                desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
-                &config.secrets_prefix,
-            ))),
+            secrets: Some(Arc::new(SsmSecrets::new(ssm, &config.secrets_prefix))),
             outbox: Some(Arc::new(SqsOutbox::new(
                 desk_messaging::Lazy::with(aws, aws_sdk_sqs::Client::new),
                 &config.desk.outbox_queue_url,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use desk_domain::mailbox::SecretStore;
 use desk_dynamo::DynamoStore;
 use desk_jobs::inbound::Inbound;
-use desk_messaging::{EventBridgeBus, S3RawMail, SecretsManagerKeyRing, SqsOutbox};
+use desk_messaging::{EventBridgeBus, S3RawMail, SqsOutbox, SsmKeyRing};
 use desk_runtime::Adapters;
 
 /// The ingest function reads the desk's common configuration and nothing else.
@@ -24,12 +24,10 @@ pub fn ingest(
     raw: Arc<S3RawMail>,
     secrets: Option<Arc<dyn SecretStore>>,
 ) -> desk_ingest::Ingest {
-    let keys = Arc::new(desk_mail::ReplyKeys::new(Arc::new(
-        SecretsManagerKeyRing::new(
-            desk_messaging::Lazy::with(aws, aws_sdk_secretsmanager::Client::new),
-            &config.reply_token_secret,
-        ),
-    )));
+    let keys = Arc::new(desk_mail::ReplyKeys::new(Arc::new(SsmKeyRing::new(
+        desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
+        &config.reply_token_secret,
+    ))));
     let adapters = Adapters {
         raw_mail: Some(raw),
         reply_address: Some(keys.clone()),

@@ -18,7 +18,7 @@ pub struct Resources {
     pub bus: String,
     /// Receives a copy of every event on `bus` (for tests and curious developers).
     pub events_url: String,
-    /// The Secrets Manager secret holding the reply-token key ring (its ARN).
+    /// The Secrets Manager secret holding the reply-token key ring (its name).
     pub reply_token_secret: String,
 }
 

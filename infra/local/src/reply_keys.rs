@@ -20,11 +20,12 @@ pub fn new_key() -> String {
 }
 
 /// The secret `name`, created with a ring of one new key if it is missing.
-/// Returns its ARN.
+/// Returns its name: the functions read it through Parameter Store's reference
+/// path, which takes a name and no ARN.
 pub async fn ensure(config: &aws_config::SdkConfig, name: &str) -> Result<String, String> {
     let sm = client(config);
-    if let Ok(found) = sm.describe_secret().secret_id(name).send().await {
-        return found.arn.ok_or_else(|| format!("secret {name} has no ARN"));
+    if sm.describe_secret().secret_id(name).send().await.is_ok() {
+        return Ok(name.to_string());
     }
     let ring = KeyRing::first(new_key()).map_err(|e| e.to_string())?;
     sm.create_secret()
@@ -33,9 +34,8 @@ pub async fn ensure(config: &aws_config::SdkConfig, name: &str) -> Result<String
         .secret_string(ring.to_json())
         .send()
         .await
-        .map_err(|e| format!("CreateSecret {name}: {}", DisplayErrorContext(&e)))?
-        .arn
-        .ok_or_else(|| format!("CreateSecret {name} returned no ARN"))
+        .map_err(|e| format!("CreateSecret {name}: {}", DisplayErrorContext(&e)))?;
+    Ok(name.to_string())
 }
 
 /// The ring kept in the secret `secret_id`.

@@ -2,8 +2,8 @@
 //! so that each function links only the SDK clients it uses:
 //! `sqs` the outbox (mail waits there until the mailer sends it), `eventbridge` the
 //! bus for domain events, `ses` sending raw MIME through SES v2, `s3` raw inbound
-//! mail, `ssm` mailbox passwords in Parameter Store, `secretsmanager` the
-//! reply-token key ring.
+//! mail, `ssm` mailbox passwords in Parameter Store and the reply-token key ring
+//! (a Secrets Manager secret read through Parameter Store).
 
 use desk_domain::DeskError;
 
@@ -74,7 +74,7 @@ mod secrets;
 #[cfg(feature = "ssm")]
 pub use secrets::SsmSecrets;
 
-#[cfg(feature = "secretsmanager")]
+#[cfg(feature = "ssm")]
 mod key_ring;
-#[cfg(feature = "secretsmanager")]
-pub use key_ring::SecretsManagerKeyRing;
+#[cfg(feature = "ssm")]
+pub use key_ring::{SsmKeyRing, SECRETS_MANAGER_REFERENCE};

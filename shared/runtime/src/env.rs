@@ -130,20 +130,28 @@ impl Env {
         })
     }
 
-    /// `REPLY_TOKEN_SECRET`: the ARN or name of the Secrets Manager secret holding
-    /// the key ring that signs the reply tokens in our Reply-To addresses (the
-    /// key itself is read at first use, never from configuration).
+    /// `REPLY_TOKEN_SECRET`: the name of the Secrets Manager secret holding the
+    /// key ring that signs the reply tokens in our Reply-To addresses (the key
+    /// itself is read at first use, never from configuration). A name, not an
+    /// ARN: it is read through Parameter Store's reference path, which takes none.
     pub fn reply_token_secret(&self) -> Result<String, ConfigError> {
-        let id = self.required("REPLY_TOKEN_SECRET")?;
-        let valid = id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-:".contains(&b));
+        let name = self.required("REPLY_TOKEN_SECRET")?;
+        if name.starts_with("arn:") {
+            return Err(ConfigError::Invalid(
+                "REPLY_TOKEN_SECRET",
+                "must be the secret's name, not its ARN".into(),
+            ));
+        }
+        let valid = name.len() <= 512
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b));
         if valid {
-            Ok(id)
+            Ok(name)
         } else {
             Err(ConfigError::Invalid(
                 "REPLY_TOKEN_SECRET",
-                "must be a secret's ARN or name (letters, digits, /_+=.@-:)".into(),
+                "must be a secret's name (letters, digits, /_+=.@-)".into(),
             ))
         }
     }
@@ -267,14 +275,19 @@ mod tests {
     }
 
     #[test]
-    fn the_reply_token_secret_is_an_arn_or_name() {
-        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:desk-reply-AbCdEf";
+    fn the_reply_token_secret_is_a_secret_name() {
+        let name = "desk-prod/reply-token";
         assert_eq!(
-            env(&[("REPLY_TOKEN_SECRET", arn)])
+            env(&[("REPLY_TOKEN_SECRET", name)])
                 .reply_token_secret()
                 .as_deref(),
-            Ok(arn)
+            Ok(name)
         );
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:desk-reply-AbCdEf";
+        assert!(matches!(
+            env(&[("REPLY_TOKEN_SECRET", arn)]).reply_token_secret(),
+            Err(ConfigError::Invalid("REPLY_TOKEN_SECRET", m)) if m.contains("not its ARN")
+        ));
         assert!(matches!(
             env(&[("REPLY_TOKEN_SECRET", "a key with spaces")]).reply_token_secret(),
             Err(ConfigError::Invalid("REPLY_TOKEN_SECRET", _))
