@@ -16,16 +16,18 @@ use desk_runtime::Adapters;
 pub type Config = desk_runtime::DeskConfig;
 
 /// The ingest use case over `store` and the clients built from `aws`, with raw
-/// mail in `raw`. The IMAP poller composes it too, adding mailbox `secrets`.
+/// mail in `raw` and the key ring read with `ssm`. The IMAP poller composes it
+/// too, adding mailbox `secrets` (over the same SSM client).
 pub fn ingest(
     config: &Config,
     store: DynamoStore,
     aws: &aws_config::SdkConfig,
     raw: Arc<S3RawMail>,
+    ssm: desk_messaging::Lazy<aws_sdk_ssm::Client>,
     secrets: Option<Arc<dyn SecretStore>>,
 ) -> desk_ingest::Ingest {
     let keys = Arc::new(desk_mail::ReplyKeys::new(Arc::new(SsmKeyRing::new(
-        desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
+        ssm,
         &config.reply_token_secret,
     ))));
     let adapters = Adapters {
@@ -55,7 +57,14 @@ pub fn compose(config: &Config, store: DynamoStore, aws: &aws_config::SdkConfig)
         aws_sdk_s3::Client::new,
     )));
     Inbound {
-        ingest: ingest(config, store, aws, raw.clone(), None),
+        ingest: ingest(
+            config,
+            store,
+            aws,
+            raw.clone(),
+            desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
+            None,
+        ),
         raw,
     }
 }

@@ -53,12 +53,11 @@ pub fn ingest(
         aws,
         aws_sdk_s3::Client::new,
     )));
-    let secrets = Arc::new(SsmSecrets::new(
-        desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new),
-        &config.secrets_prefix,
-    ));
+    // One SSM client, built at first use, for mailbox passwords and the key ring.
+    let ssm = desk_messaging::Lazy::with(aws, aws_sdk_ssm::Client::new);
+    let secrets = Arc::new(SsmSecrets::new(ssm.clone(), &config.secrets_prefix));
     (
-        ingest::ingest(&config.ingest, store, aws, raw.clone(), Some(secrets)),
+        ingest::ingest(&config.ingest, store, aws, raw.clone(), ssm, Some(secrets)),
         raw,
     )
 }
