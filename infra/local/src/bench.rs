@@ -200,7 +200,7 @@ fn pairs(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-const SCENARIOS: [(&str, &str); 12] = [
+const SCENARIOS: [(&str, &str); 13] = [
     ("admin", ""),
     ("admin", "status=open&sort=priority"),
     ("alice", ""),
@@ -216,6 +216,9 @@ const SCENARIOS: [(&str, &str); 12] = [
     ("admin", "tag=needle"),
     ("bob", "tag=needle"),
     ("dave", ""),
+    // At 1,000 tickets dave owns 6, so his default page holds 6 there and 25 at
+    // 100,000: this row compares the same page size at both.
+    ("dave", "limit=5"),
 ];
 
 /// The first page a correct list must give: the first `limit` matching tickets.
@@ -237,8 +240,77 @@ fn reference(size: u64, caller: &Caller, req: &ListRequest) -> Result<Vec<u64>, 
     Ok(m.into_iter().take(q.limit).map(|(_, n)| n).collect())
 }
 
-fn attr(s: String) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(s)
+/// Times `call(i)` for every table `i`, interleaved round by round so that
+/// whatever else the machine does falls on every size alike; 5 warm-up rounds
+/// are left out. Returns each table's sorted times and the item count of its
+/// last call.
+async fn time_interleaved(
+    tables: usize,
+    samples: usize,
+    mut call: impl AsyncFnMut(usize) -> Result<usize, String>,
+) -> Result<(Vec<Vec<Duration>>, Vec<usize>), String> {
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); tables];
+    let mut items = vec![0; tables];
+    for round in 0..samples + 5 {
+        for i in 0..tables {
+            let t = Instant::now();
+            items[i] = call(i).await?;
+            if round >= 5 {
+                times[i].push(t.elapsed());
+            }
+        }
+    }
+    for t in &mut times {
+        t.sort();
+    }
+    Ok((times, items))
+}
+
+/// The emulator's floor: single DynamoDB calls whose work is the same at every
+/// table size.
+#[derive(Clone, Copy)]
+enum Floor {
+    /// One ticket item (`GetItem`, through the store as the desk reads it).
+    GetTicket,
+    /// The 3-item posting partition of "quokka" (one `Query`).
+    QueryPosting,
+}
+
+impl Floor {
+    fn label(self) -> &'static str {
+        match self {
+            Floor::GetTicket => "GetItem: one ticket",
+            Floor::QueryPosting => "Query: a 3-item posting partition",
+        }
+    }
+
+    /// Makes the call; returns the items it got.
+    async fn call(self, store: &DynamoStore, ticket: u64, posting: &str) -> Result<usize, String> {
+        use desk_domain::ports::TicketStore;
+        match self {
+            Floor::GetTicket => {
+                let number = TicketNumber::new(ticket).map_err(|e| e.to_string())?;
+                let found = store.get_ticket(number).await.map_err(|e| e.to_string())?;
+                Ok(usize::from(found.is_some()))
+            }
+            Floor::QueryPosting => {
+                let out = store
+                    .client()
+                    .query()
+                    .table_name(store.table())
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(
+                        ":pk",
+                        aws_sdk_dynamodb::types::AttributeValue::S(posting.to_string()),
+                    )
+                    .projection_expression("sk")
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(out.items().len())
+            }
+        }
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -283,7 +355,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         let table = format!("bench_{size}_{}", uuid::Uuid::new_v4().simple());
         let counter = desk_dynamo::CallCounter::default();
         let store = DynamoStore::from_env_counted(table.clone(), counter.clone()).await;
-        desk_local::template::ensure_table(store.client(), &table).await?;
+        desk_local::template::ensure_table_without_stream(store.client(), &table).await?;
         let aws = aws_config::load_from_env().await;
         let config = desk_local::local_config(&table, None)?;
         let desk: Desk = api::desk(&config.api, store.clone(), &aws);
@@ -303,10 +375,12 @@ pub async fn run(args: &[String]) -> Result<(), String> {
 
     let mut report: Vec<(u64, Vec<Row>)> = sizes.iter().map(|s| (*s, Vec::new())).collect();
     for (user, q) in SCENARIOS {
-        let req =
-            ListRequest::parse(&pairs(&format!("limit={limit}&{q}"))).map_err(|e| e.to_string())?;
-        let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); tables.len()];
-        let mut items = vec![0; tables.len()];
+        let query = if q.contains("limit=") {
+            q.to_string()
+        } else {
+            format!("limit={limit}&{q}")
+        };
+        let req = ListRequest::parse(&pairs(&query)).map_err(|e| e.to_string())?;
         let mut callers = Vec::new();
         let mut expected = Vec::new();
         for (size, _, counter, desk) in &tables {
@@ -316,26 +390,22 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             counter.take();
             counter.take_read_capacity();
         }
-        for round in 0..samples + 5 {
-            for (i, (_, _, _, desk)) in tables.iter().enumerate() {
-                let t = Instant::now();
-                let page = desk
-                    .list_tickets(&callers[i], &req)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if round >= 5 {
-                    times[i].push(t.elapsed());
-                }
-                let got: Vec<u64> = page.items.iter().map(|t| t.number.get()).collect();
-                if got != expected[i] {
-                    return Err(format!(
-                        "{user} {q} at {} tickets: first page {got:?}, expected {:?}",
-                        tables[i].0, expected[i]
-                    ));
-                }
-                items[i] = page.items.len();
+        let (times, items) = time_interleaved(tables.len(), samples, async |i| {
+            let page = tables[i]
+                .3
+                .list_tickets(&callers[i], &req)
+                .await
+                .map_err(|e| e.to_string())?;
+            let got: Vec<u64> = page.items.iter().map(|t| t.number.get()).collect();
+            if got != expected[i] {
+                return Err(format!(
+                    "{user} {q} at {} tickets: first page {got:?}, expected {:?}",
+                    tables[i].0, expected[i]
+                ));
             }
-        }
+            Ok(page.items.len())
+        })
+        .await?;
         let name = format!(
             "{user:5} {}",
             if q.is_empty() { "(default view)" } else { q }
@@ -350,7 +420,6 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             }
             let calls = calls.len() as f64 / (samples + 5) as f64;
             let rcu = counter.take_read_capacity() / (samples + 5) as f64;
-            times[i].sort();
             report[i].1.push((
                 name.clone(),
                 percentile(&times[i], 0.5),
@@ -371,56 +440,19 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         .next()
         .ok_or("no stem for quokka")?;
     let posting = format!("{}{stem}", desk_dynamo::search::POSTING_PREFIX);
-    for floor in ["GetItem: one ticket", "Query: a 3-item posting partition"] {
-        let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); tables.len()];
-        let mut items = vec![0; tables.len()];
-        for round in 0..samples + 5 {
-            for (i, (size, store, _, _)) in tables.iter().enumerate() {
-                let number =
-                    TicketNumber::new(TicketNumber::FIRST + size / 3).map_err(|e| e.to_string())?;
-                let t = Instant::now();
-                let n = if floor.starts_with("GetItem") {
-                    let out = store
-                        .client()
-                        .get_item()
-                        .table_name(store.table())
-                        .key(
-                            desk_dynamo::keys::PK,
-                            attr(desk_dynamo::keys::ticket_pk(number)),
-                        )
-                        .key(
-                            desk_dynamo::keys::SK,
-                            attr(desk_dynamo::keys::TICKET_SK.into()),
-                        )
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    usize::from(out.item.is_some())
-                } else {
-                    let out = store
-                        .client()
-                        .query()
-                        .table_name(store.table())
-                        .key_condition_expression("pk = :pk")
-                        .expression_attribute_values(":pk", attr(posting.clone()))
-                        .projection_expression("sk")
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    out.items().len()
-                };
-                if round >= 5 {
-                    times[i].push(t.elapsed());
-                }
-                items[i] = n;
-            }
-        }
+    for floor in [Floor::GetTicket, Floor::QueryPosting] {
+        let (times, items) = time_interleaved(tables.len(), samples, async |i| {
+            let (size, store, _, _) = &tables[i];
+            floor
+                .call(store, TicketNumber::FIRST + size / 3, &posting)
+                .await
+        })
+        .await?;
         for (i, (_, _, counter, _)) in tables.iter().enumerate() {
             counter.take();
             counter.take_read_capacity();
-            times[i].sort();
             report[i].1.push((
-                format!("floor {floor}"),
+                format!("floor {}", floor.label()),
                 percentile(&times[i], 0.5),
                 percentile(&times[i], 0.95),
                 items[i],
