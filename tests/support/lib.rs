@@ -318,6 +318,12 @@ impl Stack {
 /// Asserts a problem+json refusal with `status`, `code` and (if given) `field`.
 pub fn assert_problem(r: &Reply, status: u16, code: &str, field: Option<&str>) {
     assert_eq!(r.status.as_u16(), status, "body: {}", r.body);
+    // A code the contract does not name is a contract violation a client's
+    // generated types reject: catch it here, not only when the fuzzer meets it.
+    assert!(
+        contract_problem_codes().contains(code),
+        "`{code}` is not in the contract's Problem.code enum (infra/openapi.yaml)"
+    );
     assert_eq!(
         r.headers.get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/problem+json"),
@@ -328,6 +334,23 @@ pub fn assert_problem(r: &Reply, status: u16, code: &str, field: Option<&str>) {
     if let Some(f) = field {
         assert_eq!(r.body["field"], f, "{}", r.body);
     }
+}
+
+/// The problem codes the contract names: `Problem.code`'s enum in infra/openapi.yaml.
+pub fn contract_problem_codes() -> &'static std::collections::HashSet<String> {
+    static CODES: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        let path = desk_local::repo_root().join("infra/openapi.yaml");
+        let text = std::fs::read_to_string(&path).expect("infra/openapi.yaml");
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("the contract parses");
+        doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+            .as_sequence()
+            .expect("Problem.code has an enum")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    })
 }
 
 pub fn numbers(r: &Reply) -> Vec<u64> {
