@@ -271,6 +271,11 @@ impl Stack {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)))
         };
+        let problem = headers.get("content-type").and_then(|v| v.to_str().ok())
+            == Some("application/problem+json");
+        if problem {
+            assert_contract_code(body["code"].as_str().unwrap_or_default());
+        }
         Reply {
             status,
             headers,
@@ -318,12 +323,7 @@ impl Stack {
 /// Asserts a problem+json refusal with `status`, `code` and (if given) `field`.
 pub fn assert_problem(r: &Reply, status: u16, code: &str, field: Option<&str>) {
     assert_eq!(r.status.as_u16(), status, "body: {}", r.body);
-    // A code the contract does not name is a contract violation a client's
-    // generated types reject: catch it here, not only when the fuzzer meets it.
-    assert!(
-        contract_problem_codes().contains(code),
-        "`{code}` is not in the contract's Problem.code enum (infra/openapi.yaml)"
-    );
+    assert_contract_code(code);
     assert_eq!(
         r.headers.get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/problem+json"),
@@ -334,6 +334,16 @@ pub fn assert_problem(r: &Reply, status: u16, code: &str, field: Option<&str>) {
     if let Some(f) = field {
         assert_eq!(r.body["field"], f, "{}", r.body);
     }
+}
+
+/// Asserts that `code` is one the contract names. A code it does not name is a
+/// contract violation a client's generated types reject: every problem the
+/// harness receives is checked here, not only when the fuzzer meets it.
+pub fn assert_contract_code(code: &str) {
+    assert!(
+        contract_problem_codes().contains(code),
+        "`{code}` is not in the contract's Problem.code enum (infra/openapi.yaml)"
+    );
 }
 
 /// The problem codes the contract names: `Problem.code`'s enum in infra/openapi.yaml.
