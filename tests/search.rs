@@ -699,3 +699,193 @@ proptest::proptest! {
         });
     }
 }
+
+/// Every page of a search, following the cursor.
+async fn search_pages(s: &Stack, query: &str, user: &str) -> Vec<u64> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/tickets?{query}&cursor={c}"),
+            None => format!("/tickets?{query}"),
+        };
+        let r = s.get(&url, user).await;
+        assert_eq!(r.status, 200, "{url}: {:?}", r.body);
+        all.extend(numbers(&r));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return all,
+        }
+    }
+}
+
+/// A posting item's ticket numbers (`None`: there is no item).
+async fn posting(s: &Stack, stem: &str, block_start: u64) -> Option<Vec<u64>> {
+    let out = s
+        .store
+        .client()
+        .get_item()
+        .table_name(s.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("W#{stem}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{block_start:012}")),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let item = out.item?;
+    let mut n: Vec<u64> = item
+        .get("t")
+        .and_then(|v| v.as_ns().ok())
+        .map(|ns| {
+            ns.iter()
+                .map(|o| block_start + o.parse::<u64>().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    n.sort_unstable();
+    Some(n)
+}
+
+#[tokio::test]
+async fn postings_are_written_per_block_when_it_seals_and_searches_read_the_open_tail() {
+    const ANIMALS: [&str; 14] = [
+        "aardvark", "bison", "caracal", "dingo", "eland", "fossa", "gibbon", "hyrax", "ibex",
+        "jackal", "kudu", "lemur", "margay", "numbat",
+    ];
+    let s = Stack::start().await;
+    let size = desk_tests::TEST_BLOCK_SIZE;
+    let mut made = Vec::new();
+    for animal in ANIMALS {
+        made.push(
+            s.ticket(Stack::ticket_body(&format!("Gecko {animal}"), json!({})))
+                .await,
+        );
+    }
+    s.drain_stream().await;
+    let newest = *made.last().unwrap();
+    let blocks = s.store.posting_blocks(true).await.unwrap();
+    assert_eq!(
+        blocks,
+        desk_dynamo::blocks::Blocks::settled(size, newest),
+        "every due block sealed, no more"
+    );
+    let tail_start = blocks.tail_start();
+    assert!(made.iter().any(|n| *n < tail_start) && made.iter().any(|n| *n >= tail_start));
+    // A sealed block's postings are one item per stem, holding its tickets.
+    let first = made[0] / size * size;
+    let in_first: Vec<u64> = made
+        .iter()
+        .copied()
+        .filter(|n| n / size * size == first)
+        .collect();
+    assert_eq!(posting(&s, "gecko", first).await, Some(in_first));
+    // The open tail has none yet.
+    assert_eq!(posting(&s, "gecko", tail_start).await, None);
+
+    // Complete, in order, across sealed blocks and the tail, page by page.
+    let mut newest_first = made.clone();
+    newest_first.reverse();
+    assert_eq!(
+        search_pages(&s, "q=gecko&sort=created&limit=3", "admin").await,
+        newest_first
+    );
+    assert_eq!(
+        search_pages(&s, "q=gecko&sort=created&order=asc&limit=3", "admin").await,
+        made
+    );
+    for (n, animal) in made.iter().zip(ANIMALS) {
+        assert_eq!(search(&s, animal, "admin").await, [*n], "{animal}");
+        assert_eq!(
+            search(&s, &format!("gecko%20{animal}"), "admin").await,
+            [*n]
+        );
+    }
+
+    // A sealed ticket's changes are written to its block directly: a note's
+    // word enters, a renamed-away word leaves, and its emptied item goes.
+    let (old, renamed) = (made[1], made[5]);
+    assert!(renamed < tail_start);
+    let r = s
+        .post(
+            &format!("/tickets/{old}/notes"),
+            "admin",
+            json!({"body": "salamander sighted"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = s
+        .patch(
+            &format!("/tickets/{renamed}"),
+            "admin",
+            json!({"version": 1, "name": "Gecko"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    s.drain_stream().await;
+    assert_eq!(search(&s, "salamander", "admin").await, [old]);
+    assert_eq!(search(&s, ANIMALS[5], "admin").await, Vec::<u64>::new());
+    assert_eq!(posting(&s, ANIMALS[5], renamed / size * size).await, None);
+
+    // A block claimed for sealing (`closing`) by an indexer that then stopped:
+    // a change to its tickets is written directly (the sealer may have read
+    // its term document before), and the next indexer finishes the sealing.
+    let closing = blocks.sealed;
+    s.store
+        .client()
+        .update_item()
+        .table_name(s.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("POSTINGS".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("BLOCKS".into()),
+        )
+        .update_expression("SET closing = :c")
+        .expression_attribute_values(
+            ":c",
+            aws_sdk_dynamodb::types::AttributeValue::N(closing.to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let r = s
+        .post(
+            &format!("/tickets/{newest}/notes"),
+            "admin",
+            json!({"body": "iguana basking"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    s.drain_stream().await;
+    assert_eq!(
+        posting(&s, "iguana", tail_start).await,
+        Some(vec![newest]),
+        "written directly"
+    );
+    // Tickets into the next block: the indexer finishes the closing block first.
+    let mut later = Vec::new();
+    for _ in 0..size {
+        later.push(s.ticket(Stack::ticket_body("Gecko later", json!({}))).await);
+    }
+    s.drain_stream().await;
+    let after = s.store.posting_blocks(true).await.unwrap();
+    assert_eq!(after.closing, None);
+    assert!(after.sealed > closing, "{after:?}");
+    assert_eq!(search(&s, "iguana", "admin").await, [newest]);
+    let block: Vec<u64> = made
+        .iter()
+        .chain(&later)
+        .copied()
+        .filter(|n| (tail_start..tail_start + size).contains(n))
+        .collect();
+    assert_eq!(posting(&s, "gecko", tail_start).await, Some(block));
+    assert_eq!(search(&s, "later", "admin").await.len(), later.len());
+}

@@ -114,6 +114,9 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// Tickets per posting block in tests.
+pub const TEST_BLOCK_SIZE: u64 = 4;
+
 impl Stack {
     pub async fn start() -> Stack {
         // Storage errors are logged (not sent to clients): show them in failing tests.
@@ -125,6 +128,12 @@ impl Stack {
         let client = dynamo_client(Some(counter.clone()));
         let table = fresh_table(&client).await;
         let store = DynamoStore::new(client, table.clone());
+        // Blocks of 4 tickets, so that a test's few tickets cross sealing:
+        // searches read sealed postings, the open tail and blocks being sealed.
+        store
+            .set_posting_blocks(desk_dynamo::blocks::Blocks::initial(TEST_BLOCK_SIZE))
+            .await
+            .expect("blocks item");
         let issuer = DevIssuer::new(uuid::Uuid::new_v4().to_string().repeat(2).into_bytes());
         let aws = moto_config();
         let resources = desk_local::provision::provision(&aws, &table, "support@desk.example")

@@ -187,6 +187,16 @@ pub async fn run(
         }
     } else if options.fresh {
         let n = clear(store).await?;
+        // Nothing sealed any more; the block size stays what it was.
+        let size = store
+            .posting_blocks(true)
+            .await
+            .map_err(|e| e.to_string())?
+            .size;
+        store
+            .set_posting_blocks(desk_dynamo::blocks::Blocks::initial(size))
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::info!(deleted = n, "index items cleared");
     }
     loop {

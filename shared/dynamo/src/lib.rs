@@ -2,6 +2,7 @@
 //! indexes described in `keys.rs` and in the README's key design.
 
 mod audit;
+pub mod blocks;
 mod cases;
 mod counter;
 mod cursor;
@@ -33,6 +34,7 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     known_words: search::KnownWords,
+    known_blocks: blocks::KnownBlocks,
 }
 
 impl DynamoStore {
@@ -41,6 +43,7 @@ impl DynamoStore {
             client,
             table: table.into(),
             known_words: search::KnownWords::default(),
+            known_blocks: blocks::KnownBlocks::default(),
         }
     }
 

@@ -484,11 +484,24 @@ impl DynamoStore {
     }
 
     pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> DeskResult<Vec<Item>> {
+        self.batch_get_with(keys, false, None).await
+    }
+
+    /// Up to 100 items by key in one BatchGetItem (retrying what it leaves
+    /// unprocessed), strongly consistent or not, with a projection or whole.
+    pub(crate) async fn batch_get_with(
+        &self,
+        keys: Vec<Item>,
+        consistent: bool,
+        projection: Option<&str>,
+    ) -> DeskResult<Vec<Item>> {
         let mut pending = keys;
         let mut got = Vec::with_capacity(pending.len());
         for attempt in 0..10u32 {
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
+                .consistent_read(consistent)
+                .set_projection_expression(projection.map(str::to_string))
                 .build()
                 .map_err(|e| DeskError::Storage(e.to_string()))?;
             let out = self
@@ -497,7 +510,7 @@ impl DynamoStore {
                 .request_items(&self.table, request)
                 .send()
                 .await
-                .map_err(crate::storage("BatchGetItem tickets"))?;
+                .map_err(crate::storage("BatchGetItem"))?;
             if let Some(mut r) = out.responses {
                 got.extend(r.remove(&self.table).unwrap_or_default());
             }

@@ -2,19 +2,22 @@
 //!
 //! | item        | pk                 | sk               | attributes                   |
 //! |-------------|--------------------|------------------|------------------------------|
-//! | posting     | `W#<stem>`         | ticket `<n:012>` |                              |
+//! | posting     | `W#<stem>`         | block `<n:012>`  | `t`: offsets of its tickets (see `blocks`) |
+//! | blocks      | `POSTINGS`         | `BLOCKS`         | block size, how far sealed   |
 //! | term doc    | `TERMS#<n>`        | `TERMS`          | `c`: parts per stem, `p`: each part's stems (fingerprint), `v` |
 //! | word list   | `WD#<2 chars>`     | `<word>`         | `stem` (for prefix search)   |
 //! | counts      | `COUNTS`           | assignee key     | `s_<status>`, `p_<priority>` |
 //! | counted     | `COUNTED#<n>`      | `COUNTED`        | `bucket`: where it counts    |
 //!
 //! Postings sort by ticket number, which never changes and grows with creation
-//! time, so a word's postings read newest first. A posting exists while some
-//! part of the ticket (its fields, a note, a message) holds the stem: the term
-//! document counts them, so a stem the ticket already has costs no write, and
-//! applies a part's change only from the state it was made from, so a
-//! redelivered record changes nothing. Only the indexer (from the stream) and
-//! the rebuild write these.
+//! time, so a word's postings read newest first. They are packed per block of
+//! ticket numbers, written when the block seals; the open tail (the newest
+//! block or so) is searched in its term documents (`blocks` says why and how).
+//! A ticket is in a posting while some part of it (its fields, a note, a
+//! message) holds the stem: the term document counts them, so a stem the
+//! ticket already has costs no write, and applies a part's change only from
+//! the state it was made from, so a redelivered record changes nothing. Only
+//! the indexer (from the stream) and the rebuild write these.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -30,6 +33,7 @@ use desk_domain::stream::IndexStore;
 use desk_domain::{DeskError, DeskResult, Priority, Status, Ticket, TicketNumber};
 use futures::{StreamExt, TryStreamExt};
 
+use crate::blocks::{number_key_u64, posting_numbers, Blocks};
 use crate::cursor::{self, Position};
 use crate::item::{s, Item};
 use crate::keys;
@@ -42,7 +46,7 @@ pub const COUNTED_PREFIX: &str = "COUNTED#";
 /// A ticket's term document: how many of its parts hold each stem, and each
 /// part's stems as last applied (their fingerprint).
 pub const TERMS_PREFIX: &str = "TERMS#";
-const TERMS_SK: &str = "TERMS";
+pub(crate) const TERMS_SK: &str = "TERMS";
 /// A word list entry's stem (whose postings the word finds).
 const STEM: &str = "stem";
 /// Where a ticket counts (`Bucket::key`), on its `COUNTED#<n>` item.
@@ -56,11 +60,11 @@ const WRITES_IN_FLIGHT: usize = 8;
 /// A search sorted by anything but creation sorts its matches in memory: at most this many.
 pub const MAX_SORTED_MATCHES: usize = 1_000;
 
-fn posting_pk(term: &str) -> String {
+pub(crate) fn posting_pk(term: &str) -> String {
     format!("{POSTING_PREFIX}{term}")
 }
 
-fn number_key(n: TicketNumber) -> String {
+pub(crate) fn number_key(n: TicketNumber) -> String {
     format!("{:012}", n.get())
 }
 
@@ -318,6 +322,47 @@ impl Group {
     }
 }
 
+/// The sealed part of a search: ticket numbers below the open tail, after the cursor.
+#[derive(Clone, Copy)]
+struct Span {
+    size: u64,
+    tail_start: u64,
+    after: Option<u64>,
+    forward: bool,
+}
+
+impl Span {
+    /// The first and last block (their first numbers) that can hold a wanted number.
+    fn block_range(&self) -> Option<(u64, u64)> {
+        // No ticket is numbered below the first.
+        let (lo, end) = if self.forward {
+            (
+                self.after.map_or(0, |a| a + 1).max(TicketNumber::FIRST),
+                self.tail_start,
+            )
+        } else {
+            (
+                TicketNumber::FIRST,
+                self.after
+                    .map_or(self.tail_start, |a| a.min(self.tail_start)),
+            )
+        };
+        (lo < end).then(|| {
+            (
+                lo / self.size * self.size,
+                (end - 1) / self.size * self.size,
+            )
+        })
+    }
+
+    fn wants(&self, n: u64) -> bool {
+        n < self.tail_start
+            && self
+                .after
+                .is_none_or(|a| if self.forward { n > a } else { n < a })
+    }
+}
+
 impl DynamoStore {
     /// One part's change against the ticket's term document: postings are put
     /// for stems no part held, deleted for stems no part holds any more, then
@@ -361,30 +406,55 @@ impl DynamoStore {
             })
             .unwrap_or_default();
         let at = parts.get(&change.part).cloned().unwrap_or_default();
+        let n = change.ticket.get();
         if at != change.before {
             // Applied already (a redelivery), or superseded by a later state.
-            tracing::debug!(ticket = change.ticket.get(), part = %change.part, "postings already applied");
+            // Applied exactly this change: its direct posting writes may have
+            // been cut short after the document, so they are made again
+            // (idempotent) where its block takes them.
+            if at == change.after && !change.after.is_empty() {
+                let held: Vec<String> = change
+                    .add
+                    .iter()
+                    .filter(|s| counts.contains_key(*s))
+                    .cloned()
+                    .collect();
+                let gone: Vec<String> = change
+                    .remove
+                    .iter()
+                    .filter(|s| !counts.contains_key(*s))
+                    .cloned()
+                    .collect();
+                if (!held.is_empty() || !gone.is_empty())
+                    && self.posting_blocks(true).await?.direct(n)
+                {
+                    self.write_postings_direct(&[n], &held, &gone).await?;
+                }
+            }
+            tracing::debug!(ticket = n, part = %change.part, "postings already applied");
             return Ok(true);
         }
-        let sk = number_key(change.ticket);
-        let mut requests: Vec<WriteRequest> = Vec::new();
+        // Stems the ticket gains (no part held them) and loses (no part holds them now).
+        let mut gained: Vec<String> = Vec::new();
+        let mut lost: Vec<String> = Vec::new();
         for stem in &change.add {
-            let n = counts.entry(stem.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                requests.push(request(true, key(posting_pk(stem), sk.clone()))?);
+            let c = counts.entry(stem.clone()).or_insert(0);
+            *c += 1;
+            if *c == 1 {
+                gained.push(stem.clone());
             }
         }
         for stem in &change.remove {
-            if let Some(n) = counts.get_mut(stem) {
-                *n -= 1;
-                if *n <= 0 {
+            if let Some(c) = counts.get_mut(stem) {
+                *c -= 1;
+                if *c <= 0 {
                     counts.remove(stem);
-                    requests.push(request(false, key(posting_pk(stem), sk.clone()))?);
+                    lost.push(stem.clone());
                 }
             }
         }
         // New words for the word list.
+        let mut requests: Vec<WriteRequest> = Vec::new();
         for (word, stem) in change
             .words
             .iter()
@@ -393,8 +463,15 @@ impl DynamoStore {
             requests.push(request(true, word_item(word, stem))?);
         }
         self.write_all(requests).await?;
+        // A sealed block's postings take the gains before the document says
+        // applied (a retry would skip them) and the losses after it (a
+        // failure then leaves a stem too many, which the retry takes away).
+        let sealed = self.surely_sealed(n);
+        if sealed {
+            self.write_postings_direct(&[n], &gained, &[]).await?;
+        }
 
-        // The document last: once it says applied, the postings are there.
+        // The document last: once it says applied, an open block's postings are there (in it).
         if change.after.is_empty() {
             parts.remove(&change.part);
         } else {
@@ -436,20 +513,34 @@ impl DynamoStore {
                 .map_err(unless_raced("PutItem terms"))
         };
         match written {
-            Ok(()) => Ok(true),
+            Ok(()) => {}
             // Someone else wrote the document meanwhile: read it again.
-            Err(None) => Ok(false),
-            Err(Some(e)) => Err(e),
+            Err(None) => return Ok(false),
+            Err(Some(e)) => return Err(e),
         }
+        if sealed {
+            self.write_postings_direct(&[n], &[], &lost).await?;
+            return Ok(true);
+        }
+        // Read after the document: if the block is being sealed, the sealer
+        // may have read the document before this change.
+        let blocks = self.posting_blocks(true).await?;
+        if blocks.direct(n) {
+            self.write_postings_direct(&[n], &gained, &lost).await?;
+        } else if blocks.due(n) {
+            self.seal_due(n).await?;
+        }
+        Ok(true)
     }
 
     /// Bulk load of the index for tickets it has never held (a benchmark's
-    /// imported table, which has no stream): each part's postings, each ticket's
-    /// term document, and the word list's new words, batch-written without
-    /// reads or conditions — what applying the same changes one by one writes,
-    /// in a fraction of the calls. Every change must be a new part
-    /// (`before` empty) of a ticket without a term document: an existing one
-    /// is overwritten. Counts are not touched.
+    /// imported table, which has no stream): each ticket's term document, the
+    /// postings of the blocks that would be sealed by now (`Blocks::settled`
+    /// for the newest ticket), and the word list's new words, batch-written
+    /// without reads or conditions — what applying the same changes one by one
+    /// writes, in a fraction of the calls. Every change must be a new part
+    /// (`before` empty) of a ticket without a term document, and the tickets
+    /// the table's newest: what the index held is overwritten. Counts are not touched.
     pub async fn import_postings(&self, changes: &[PostingChange]) -> DeskResult<()> {
         let mut docs: BTreeMap<TicketNumber, (HashMap<String, i64>, HashMap<String, String>)> =
             BTreeMap::new();
@@ -463,14 +554,7 @@ impl DynamoStore {
             }
             let (counts, parts) = docs.entry(change.ticket).or_default();
             for stem in &change.add {
-                let n = counts.entry(stem.clone()).or_insert(0);
-                *n += 1;
-                if *n == 1 {
-                    requests.push(request(
-                        true,
-                        key(posting_pk(stem), number_key(change.ticket)),
-                    )?);
-                }
+                *counts.entry(stem.clone()).or_insert(0) += 1;
             }
             parts.insert(change.part.clone(), change.after.clone());
             for (word, stem) in &change.words {
@@ -479,11 +563,21 @@ impl DynamoStore {
                 }
             }
         }
+        let newest = docs.keys().next_back().map_or(0, |n| n.get());
+        let settled = Blocks::settled(self.block_size().await?, newest);
+        let stems: BTreeMap<TicketNumber, HashMap<String, i64>> = docs
+            .iter()
+            .map(|(n, (counts, _))| (*n, counts.clone()))
+            .collect();
+        for item in crate::blocks::import_items(&stems, settled) {
+            requests.push(request(true, item)?);
+        }
         for (ticket, (counts, parts)) in docs {
             let doc_key = key(format!("{TERMS_PREFIX}{}", ticket.get()), TERMS_SK.into());
             requests.push(request(true, term_doc(doc_key, 1, counts, parts))?);
         }
-        self.write_all(requests).await
+        self.write_all(requests).await?;
+        self.set_posting_blocks(settled).await
     }
 
     /// Puts and deletes in batches of 25, a few batches in flight.
@@ -577,31 +671,24 @@ impl DynamoStore {
         Ok(terms)
     }
 
-    /// The next page of one posting partition, after `after` (the cursor) if given.
-    async fn read_postings(
-        &self,
-        reader: &mut Reader,
-        after: Option<&str>,
-        forward: bool,
-    ) -> DeskResult<()> {
-        let mut request = self
+    /// The next page of one posting partition within `span`.
+    async fn read_postings(&self, reader: &mut Reader, span: Span) -> DeskResult<()> {
+        let Some((lo, hi)) = span.block_range() else {
+            reader.done = true;
+            return Ok(());
+        };
+        let request = self
             .client
             .query()
             .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
             .expression_attribute_values(":pk", s(posting_pk(&reader.term)))
-            .projection_expression("sk")
-            .scan_index_forward(forward)
+            .expression_attribute_values(":lo", s(number_key_u64(lo)))
+            .expression_attribute_values(":hi", s(number_key_u64(hi)))
+            .projection_expression("sk, #t")
+            .expression_attribute_names("#t", crate::blocks::OFFSETS)
+            .scan_index_forward(span.forward)
             .limit(POSTING_PAGE);
-        request = match after {
-            Some(a) => request
-                .key_condition_expression(if forward {
-                    "pk = :pk AND sk > :after"
-                } else {
-                    "pk = :pk AND sk < :after"
-                })
-                .expression_attribute_values(":after", s(a)),
-            None => request.key_condition_expression("pk = :pk"),
-        };
         loop {
             let out = request
                 .clone()
@@ -610,11 +697,17 @@ impl DynamoStore {
                 .await
                 .map_err(crate::storage("Query postings"))?;
             let before = reader.keys.len();
-            reader.keys.extend(
-                out.items()
-                    .iter()
-                    .filter_map(|i| i.get(keys::SK).and_then(|v| v.as_s().ok()).cloned()),
-            );
+            for item in out.items() {
+                let mut numbers: Vec<u64> = posting_numbers(item)
+                    .into_iter()
+                    .filter(|n| span.wants(*n))
+                    .collect();
+                numbers.sort_unstable();
+                if !span.forward {
+                    numbers.reverse();
+                }
+                reader.keys.extend(numbers.into_iter().map(number_key_u64));
+            }
             reader.resume = out.last_evaluated_key;
             reader.done = reader.resume.is_none();
             // A page always ends on a key read, so the known range has an end.
@@ -624,42 +717,83 @@ impl DynamoStore {
         }
     }
 
-    /// Which of `candidates` (number keys) `group` holds, reading the postings
-    /// not read yet directly (BatchGetItem).
+    /// Which of `candidates` (number keys) `group` holds, reading the posting
+    /// blocks not read yet directly (BatchGetItem).
     async fn held_by(
         &self,
         group: &Group,
         candidates: &[String],
-        forward: bool,
+        span: Span,
     ) -> DeskResult<HashSet<String>> {
         let mut held: HashSet<String> = HashSet::new();
-        let mut lookups: Vec<Item> = Vec::new();
+        let mut lookups: HashSet<(String, u64)> = HashSet::new();
         for c in candidates {
             if group.seen.contains(c) {
                 held.insert(c.clone());
-            } else if !group.known(c, forward) {
+            } else if !group.known(c, span.forward) {
+                let Ok(n) = c.parse::<u64>() else { continue };
                 for r in &group.readers {
-                    lookups.push(key(posting_pk(&r.term), c.clone()));
+                    lookups.insert((r.term.clone(), n / span.size * span.size));
                 }
             }
         }
+        let lookups: Vec<Item> = lookups
+            .into_iter()
+            .map(|(term, start)| key(posting_pk(&term), number_key_u64(start)))
+            .collect();
         let reads = lookups
             .chunks(100)
             .map(|chunk| self.batch_get(chunk.to_vec()));
         for items in futures::future::try_join_all(reads).await? {
             for item in items {
-                if let Some(k) = item.get(keys::SK).and_then(|v| v.as_s().ok()) {
-                    held.insert(k.clone());
-                }
+                held.extend(posting_numbers(&item).into_iter().map(number_key_u64));
             }
         }
         Ok(held)
     }
 
-    /// Tickets matching every word of `q` and its filters, in posting order
-    /// (newest first unless ascending), after `after`, until `want` are found.
-    /// Work grows with the postings of the query's rarest word and with the
-    /// matches, not with the table.
+    /// The tickets at `keys` (in order) that pass the query's filters, added
+    /// to `found` until it holds `want`; `true` once it does.
+    async fn admit(
+        &self,
+        q: &TicketQuery,
+        keys: &[String],
+        forward: bool,
+        found: &mut Vec<(String, Ticket)>,
+        want: usize,
+    ) -> DeskResult<bool> {
+        for chunk in keys.chunks(CHUNK) {
+            let pks: Vec<AttributeValue> = chunk
+                .iter()
+                .filter_map(|k| k.parse::<u64>().ok())
+                .filter_map(|n| TicketNumber::new(n).ok())
+                .map(|n| s(keys::ticket_pk(n)))
+                .collect();
+            let mut tickets: Vec<(String, Ticket)> = self
+                .tickets_at(pks)
+                .await?
+                .into_iter()
+                .filter(|t| q.matches_filters(t))
+                .map(|t| (number_key(t.number), t))
+                .collect();
+            tickets.sort_by(|a, b| a.0.cmp(&b.0));
+            if !forward {
+                tickets.reverse();
+            }
+            found.extend(tickets);
+            if found.len() >= want {
+                found.truncate(want);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Tickets matching every word of `q` and its filters, in creation order
+    /// (newest first unless ascending), after `after`, until `want` are found:
+    /// the open tail's from their term documents, the sealed blocks' from
+    /// their postings. Work grows with the postings of the query's rarest word,
+    /// with the matches and with the tail (at most ~1¼ blocks), not with the table.
     async fn search_matches(
         &self,
         q: &TicketQuery,
@@ -667,16 +801,31 @@ impl DynamoStore {
         forward: bool,
         want: usize,
     ) -> DeskResult<Vec<(String, Ticket)>> {
+        let after: Option<u64> = after.and_then(|a| a.parse().ok());
         let groups = query_groups(&q.terms);
-        let terms =
-            futures::future::try_join_all(groups.iter().map(|g| self.group_terms(g))).await?;
+        let (terms, (blocks, newest)) = futures::future::try_join(
+            futures::future::try_join_all(groups.iter().map(|g| self.group_terms(g))),
+            self.tail_bounds(),
+        )
+        .await?;
+        let span = Span {
+            size: blocks.size,
+            tail_start: blocks.tail_start(),
+            after,
+            forward,
+        };
+        let tail_range = if forward {
+            span.tail_start.max(after.map_or(0, |a| a + 1))..newest + 1
+        } else {
+            span.tail_start..(newest + 1).min(after.unwrap_or(u64::MAX))
+        };
         let mut groups: Vec<Group> = terms
-            .into_iter()
+            .iter()
             .map(|ts| Group {
                 readers: ts
-                    .into_iter()
+                    .iter()
                     .map(|term| Reader {
-                        term,
+                        term: term.clone(),
                         keys: vec![],
                         resume: None,
                         done: false,
@@ -685,13 +834,34 @@ impl DynamoStore {
                 seen: HashSet::new(),
             })
             .collect();
-        // The first page of every posting partition, in parallel.
-        futures::future::try_join_all(groups.iter_mut().flat_map(|g| {
-            g.readers
-                .iter_mut()
-                .map(|r| self.read_postings(r, after, forward))
-        }))
+        // The open tail, and the first page of every posting partition, in parallel.
+        let (tail, _) = futures::future::try_join(
+            self.tail_matches(tail_range, &terms),
+            futures::future::try_join_all(
+                groups
+                    .iter_mut()
+                    .flat_map(|g| g.readers.iter_mut().map(|r| self.read_postings(r, span))),
+            ),
+        )
         .await?;
+        let mut tail: Vec<String> = tail.into_iter().map(number_key_u64).collect();
+        if !forward {
+            tail.reverse();
+        }
+        let mut found: Vec<(String, Ticket)> = Vec::new();
+        // Newest first, the tail's tickets come first: read with the first
+        // sealed candidates (one BatchGetItem), unless they fill the page alone.
+        let mut pending: Vec<String> = Vec::new();
+        if !forward {
+            if tail.len() >= want {
+                if self.admit(q, &tail, forward, &mut found, want).await? {
+                    return Ok(found);
+                }
+                tail.clear();
+            } else {
+                pending = std::mem::take(&mut tail);
+            }
+        }
         for g in &mut groups {
             g.absorb();
         }
@@ -710,9 +880,8 @@ impl DynamoStore {
             };
             furthest.map_or(0, |(i, _)| i)
         });
-        let mut found: Vec<(String, Ticket)> = Vec::new();
         let mut done_upto: Option<String> = None;
-        loop {
+        while !groups.is_empty() {
             let g = &groups[driver];
             let mut candidates: Vec<String> = g
                 .seen
@@ -738,38 +907,24 @@ impl DynamoStore {
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| *i != driver)
-                    .map(|(_, g)| self.held_by(g, chunk, forward));
+                    .map(|(_, g)| self.held_by(g, chunk, span));
                 let held = futures::future::try_join_all(others).await?;
-                let matching: Vec<&String> = chunk
-                    .iter()
-                    .filter(|k| held.iter().all(|h| h.contains(*k)))
+                let matching: Vec<String> = pending
+                    .drain(..)
+                    .chain(
+                        chunk
+                            .iter()
+                            .filter(|k| held.iter().all(|h| h.contains(*k)))
+                            .cloned(),
+                    )
                     .collect();
-                let pks: Vec<AttributeValue> = matching
-                    .iter()
-                    .filter_map(|k| k.parse::<u64>().ok())
-                    .filter_map(|n| TicketNumber::new(n).ok())
-                    .map(|n| s(keys::ticket_pk(n)))
-                    .collect();
-                let mut tickets: Vec<(String, Ticket)> = self
-                    .tickets_at(pks)
-                    .await?
-                    .into_iter()
-                    .filter(|t| q.matches_filters(t))
-                    .map(|t| (number_key(t.number), t))
-                    .collect();
-                tickets.sort_by(|a, b| a.0.cmp(&b.0));
-                if !forward {
-                    tickets.reverse();
-                }
-                found.extend(tickets);
-                done_upto = chunk.last().cloned();
-                if found.len() >= want {
-                    found.truncate(want);
+                if self.admit(q, &matching, forward, &mut found, want).await? {
                     return Ok(found);
                 }
+                done_upto = chunk.last().cloned();
             }
             if groups[driver].complete() {
-                return Ok(found);
+                break;
             }
             // Read on where the driver's known range ends.
             let g = &mut groups[driver];
@@ -777,11 +932,15 @@ impl DynamoStore {
                 g.readers
                     .iter_mut()
                     .filter(|r| !r.done)
-                    .map(|r| self.read_postings(r, after, forward)),
+                    .map(|r| self.read_postings(r, span)),
             )
             .await?;
             g.absorb();
         }
+        // Ascending, the tail comes last; newest first, it may not have been read yet.
+        pending.extend(tail);
+        self.admit(q, &pending, forward, &mut found, want).await?;
+        Ok(found)
     }
 
     /// A search page in creation order (newest first by default): the cursor is
@@ -838,5 +997,48 @@ impl DynamoStore {
             ));
         }
         Ok(found.into_iter().map(|(_, t)| t).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(after: Option<u64>, forward: bool) -> Span {
+        Span {
+            size: 8,
+            tail_start: 1024,
+            after,
+            forward,
+        }
+    }
+
+    #[test]
+    fn the_sealed_part_is_every_block_below_the_tail_on_the_cursors_side() {
+        // 1001 is in the block from 1000; 1023 in the one from 1016.
+        assert_eq!(span(None, false).block_range(), Some((1000, 1016)));
+        assert_eq!(span(None, true).block_range(), Some((1000, 1016)));
+        // After 1010, newest first: the blocks up to 1010's; ascending: from it on.
+        assert_eq!(span(Some(1010), false).block_range(), Some((1000, 1008)));
+        assert_eq!(span(Some(1010), true).block_range(), Some((1008, 1016)));
+        // A cursor in the tail, newest first: all of the sealed part.
+        assert_eq!(span(Some(1030), false).block_range(), Some((1000, 1016)));
+        // Nothing left: ascending past the sealed part, newest first before the first ticket.
+        assert_eq!(span(Some(1023), true).block_range(), None);
+        assert_eq!(span(Some(1001), false).block_range(), None);
+        let nothing_sealed = Span {
+            tail_start: 1000,
+            ..span(None, false)
+        };
+        assert_eq!(nothing_sealed.block_range(), None);
+    }
+
+    #[test]
+    fn a_sealed_span_wants_the_numbers_past_the_cursor_below_the_tail() {
+        assert!(span(Some(1010), false).wants(1009));
+        assert!(!span(Some(1010), false).wants(1010));
+        assert!(span(Some(1010), true).wants(1011));
+        assert!(!span(Some(1010), true).wants(1024));
+        assert!(!span(None, false).wants(1024));
     }
 }
