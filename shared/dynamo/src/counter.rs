@@ -37,7 +37,7 @@ impl CallCounter {
             .unwrap_or_default()
     }
 
-    /// Read capacity units reported by Query responses since the last call.
+    /// Read capacity units of every read (Query, GetItem, BatchGetItem) since the last call.
     pub fn take_read_capacity(&self) -> f64 {
         self.capacity
             .lock()
@@ -84,18 +84,45 @@ impl Intercept for CallCounter {
         Ok(())
     }
 
+    // Every read asks for its consumed capacity, so that a page's read cost is
+    // measured whichever calls it makes.
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut<
+            '_,
+        >,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        ask_consumed_capacity(context, &READS, "TOTAL")
+    }
+
     fn read_after_execution(
         &self,
         context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let units = context
-            .output_or_error()
-            .and_then(|r| r.ok())
-            .and_then(|o| o.downcast_ref::<aws_sdk_dynamodb::operation::query::QueryOutput>())
-            .and_then(|q| q.consumed_capacity())
-            .and_then(|c| c.capacity_units());
+        use aws_sdk_dynamodb::operation as op;
+        let out = context.output_or_error().and_then(|r| r.ok());
+        let units = out.and_then(|o| {
+            let units = |c: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>| {
+                c.and_then(|c| c.capacity_units())
+            };
+            if let Some(q) = o.downcast_ref::<op::query::QueryOutput>() {
+                units(q.consumed_capacity())
+            } else if let Some(g) = o.downcast_ref::<op::get_item::GetItemOutput>() {
+                units(g.consumed_capacity())
+            } else {
+                o.downcast_ref::<op::batch_get_item::BatchGetItemOutput>()
+                    .map(|b| {
+                        b.consumed_capacity()
+                            .iter()
+                            .filter_map(|c| c.capacity_units())
+                            .sum()
+                    })
+            }
+        });
         let items = context
             .output_or_error()
             .and_then(|r| r.ok())
@@ -119,6 +146,9 @@ impl Intercept for CallCounter {
 pub struct WriteMeter {
     parts: Arc<Mutex<std::collections::BTreeMap<String, f64>>>,
 }
+
+/// The reads the call counter asks for their consumed capacity.
+const READS: [&str; 3] = ["Query", "GetItem", "BatchGetItem"];
 
 /// The writes the meter asks for their consumed capacity.
 const WRITES: [&str; 5] = [
@@ -186,26 +216,7 @@ impl Intercept for WriteMeter {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let request = context.request_mut();
-        let target = request
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or_default()
-            .to_string();
-        if !WRITES.iter().any(|w| target.ends_with(&format!(".{w}"))) {
-            return Ok(());
-        }
-        let Some(bytes) = request.body().bytes() else {
-            return Ok(());
-        };
-        let mut body: serde_json::Value = serde_json::from_slice(bytes)?;
-        body["ReturnConsumedCapacity"] = serde_json::Value::String("INDEXES".into());
-        let bytes = serde_json::to_vec(&body)?;
-        request
-            .headers_mut()
-            .insert("content-length", bytes.len().to_string());
-        *request.body_mut() = aws_smithy_types::body::SdkBody::from(bytes);
-        Ok(())
+        ask_consumed_capacity(context, &WRITES, "INDEXES")
     }
 
     fn read_after_execution(
@@ -244,4 +255,36 @@ impl Intercept for WriteMeter {
         }
         Ok(())
     }
+}
+
+/// Rewrites the body of a request to one of `operations` so that it asks for
+/// its consumed capacity (`how`: `TOTAL` or `INDEXES`).
+fn ask_consumed_capacity(
+    context: &mut aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+    operations: &[&str],
+    how: &str,
+) -> Result<(), BoxError> {
+    let request = context.request_mut();
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .unwrap_or_default()
+        .to_string();
+    if !operations
+        .iter()
+        .any(|w| target.ends_with(&format!(".{w}")))
+    {
+        return Ok(());
+    }
+    let Some(bytes) = request.body().bytes() else {
+        return Ok(());
+    };
+    let mut body: serde_json::Value = serde_json::from_slice(bytes)?;
+    body["ReturnConsumedCapacity"] = serde_json::Value::String(how.into());
+    let bytes = serde_json::to_vec(&body)?;
+    request
+        .headers_mut()
+        .insert("content-length", bytes.len().to_string());
+    *request.body_mut() = aws_smithy_types::body::SdkBody::from(bytes);
+    Ok(())
 }
