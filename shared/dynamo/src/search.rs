@@ -409,10 +409,11 @@ impl DynamoStore {
         let n = change.ticket.get();
         if at != change.before {
             // Applied already (a redelivery), or superseded by a later state.
-            // Applied exactly this change: its direct posting writes may have
-            // been cut short after the document, so they are made again
-            // (idempotent) where its block takes them.
-            if at == change.after && !change.after.is_empty() {
+            // Applied exactly this change (a part removed too): its direct
+            // posting writes may have been cut short after the document, so
+            // they are made again where its block takes them — adding what
+            // the document holds and taking what it does not is idempotent.
+            if at == change.after {
                 let held: Vec<String> = change
                     .add
                     .iter()
