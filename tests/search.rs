@@ -490,6 +490,23 @@ async fn a_rebuild_from_the_table_equals_what_the_stream_built_and_resumes() {
         .await
         .unwrap();
     assert_eq!(index_items(&s).await, streamed);
+
+    // Another block size: only over a fresh index, and searches find the same.
+    let found = search(&s, "ibis", "admin").await;
+    assert_eq!(found.len(), 12);
+    let resize = |fresh| desk_local::reindex::Options {
+        fresh,
+        block_size: Some(8),
+        ..Default::default()
+    };
+    assert!(desk_local::reindex::run(&store, &indexer, &resize(false))
+        .await
+        .is_err());
+    desk_local::reindex::run(&store, &indexer, &resize(true))
+        .await
+        .unwrap();
+    assert_eq!(s.store.posting_blocks(true).await.unwrap().size, 8);
+    assert_eq!(search(&s, "ibis", "admin").await, found);
 }
 
 #[tokio::test]

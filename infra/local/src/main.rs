@@ -7,7 +7,7 @@
 //!   desk-local token USER [--ttl SECS] print a development bearer token
 //!   desk-local mail FILE.eml|FOLDER    deliver mail as SES would (raw to S3 + S3 event to SQS)
 //!   desk-local replay                  move dead-lettered inbound mail and outbox mail back
-//!   desk-local reindex [--fresh] [--resume] [--ticket N]
+//!   desk-local reindex [--fresh [--block-size N]] [--resume] [--ticket N]
 //!                                      (re)build the search index and counts from the table
 //!   desk-local rotate-reply-key [--secret ID] [--grace-days N]
 //!                                      new current reply-token key; the old one verifies
@@ -134,6 +134,9 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let options = desk_local::reindex::Options {
                 fresh: args.iter().any(|a| a == "--fresh"),
                 resume: args.iter().any(|a| a == "--resume"),
+                block_size: flag(&args, "--block-size")
+                    .map(|n| n.parse::<u64>().map_err(|_| "bad --block-size"))
+                    .transpose()?,
                 ..Default::default()
             };
             let progress = desk_local::reindex::run(&store, &indexer, &options).await?;

@@ -28,6 +28,8 @@ pub struct Options {
     pub max_pages: Option<usize>,
     /// Items evaluated per page (default 500).
     pub page: Option<i32>,
+    /// With `fresh`: tickets per posting block from now on (else it stays).
+    pub block_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,6 +167,15 @@ pub async fn run(
     let client = store.client();
     let mut progress = Progress::default();
     let mut start = None;
+    if options.block_size.is_some() && !options.fresh {
+        // Offsets are relative to the blocks they were written for.
+        return Err(
+            "--block-size needs --fresh: existing postings are laid out by the old size".into(),
+        );
+    }
+    if options.block_size == Some(0) {
+        return Err("--block-size must be at least 1".into());
+    }
     if options.resume {
         let out = client
             .get_item()
@@ -187,12 +198,17 @@ pub async fn run(
         }
     } else if options.fresh {
         let n = clear(store).await?;
-        // Nothing sealed any more; the block size stays what it was.
-        let size = store
-            .posting_blocks(true)
-            .await
-            .map_err(|e| e.to_string())?
-            .size;
+        // Nothing sealed any more; the block size stays what it was unless asked.
+        let size = match options.block_size {
+            Some(size) => size,
+            None => {
+                store
+                    .posting_blocks(true)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .size
+            }
+        };
         store
             .set_posting_blocks(desk_dynamo::blocks::Blocks::initial(size))
             .await
