@@ -41,10 +41,57 @@ fn item_bytes(
     item.iter().map(|(k, v)| k.len() + value(v)).sum()
 }
 
+/// The corpus: the README's prose (no code blocks, tables or headings), word
+/// by word — real text about one product, as a desk's mail is, with its
+/// identifiers and numbers; every mail a different passage of it.
+fn prose_words() -> Result<Vec<String>, String> {
+    let readme = std::fs::read_to_string(desk_local::repo_root().join("README.md"))
+        .map_err(|e| format!("README.md: {e}"))?;
+    let mut fenced = false;
+    let mut words = Vec::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced || line.starts_with('|') || line.starts_with('#') {
+            continue;
+        }
+        words.extend(line.split_whitespace().map(str::to_string));
+    }
+    if words.len() < 1000 {
+        return Err("README.md: too little prose for a corpus".into());
+    }
+    Ok(words)
+}
+
+/// `len` words of the corpus from a position that `i` picks, wrapped as mail is.
+fn passage(words: &[String], i: u64, len: usize) -> String {
+    let start = (i as usize).wrapping_mul(7919) % (words.len() - len);
+    let mut out = String::new();
+    let mut column = 0;
+    for w in &words[start..start + len] {
+        if column + w.len() > 72 {
+            out.push('\n');
+            column = 0;
+        } else if column > 0 {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(w);
+        column += w.len();
+    }
+    out
+}
+
 pub async fn run(args: &[String]) -> Result<(), String> {
-    let n: u64 = arg(args, "--tickets", "50")
+    let n: u64 = arg(args, "--tickets", "500")
         .parse()
         .map_err(|_| "bad --tickets")?;
+    let replies: u64 = arg(args, "--replies", "50")
+        .parse::<u64>()
+        .map_err(|_| "bad --replies")?
+        .min(n);
     let table = format!("bench_cost_{}", uuid::Uuid::new_v4().simple());
     let aws = aws_config::load_from_env().await;
     let meter = WriteMeter::default();
@@ -70,8 +117,14 @@ pub async fn run(args: &[String]) -> Result<(), String> {
 
     let mail = std::fs::read_to_string(desk_local::repo_root().join("infra/sizes/cost.eml"))
         .map_err(|e| format!("infra/sizes/cost.eml: {e}"))?;
+    let words = prose_words()?;
     let raws: Vec<Vec<u8>> = (1..=n)
-        .map(|i| mail.replace("{n}", &i.to_string()).into_bytes())
+        .map(|i| {
+            mail.replace("{n}", &i.to_string())
+                .replace("{subject}", &passage(&words, i * 31, 9).replace('\n', " "))
+                .replace("{body}", &passage(&words, i, 110))
+                .into_bytes()
+        })
         .collect();
     desk_local::provision::deliver(&aws, &resources, &raws).await?;
     let started = Instant::now();
@@ -86,13 +139,15 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     let ingest = ingest_bill.total / n as f64;
     let started = Instant::now();
     stream.drain(&wired.indexer).await?;
+    // The open blocks too, so that every ticket's postings are paid for.
+    store.seal_all().await.map_err(|e| e.to_string())?;
     let index_ms = started.elapsed().as_secs_f64() * 1000.0 / n as f64;
     let index_email_bill = meter.take();
     let index_email_parts = index_email_bill.parts;
     let index_email = index_email_bill.total / n as f64;
 
     let first = TicketNumber::FIRST;
-    for i in 0..n {
+    for i in 0..replies {
         let number = TicketNumber::new(first + i).map_err(|e| e.message)?;
         let input = serde_json::from_value(json!({"text": "Thank you, Carol. We corrected the VAT rate on your account; the corrected invoices are attached to your portal. The renewal in January is not affected."}))
             .map_err(|e| e.to_string())?;
@@ -103,17 +158,17 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     let mut sent = 0;
-    while sent < n as usize {
+    while sent < replies as usize {
         sent +=
             desk_local::workers::drain_once(&sqs, &resources.outbox_url, &wired.mailer, 1).await?;
     }
     let reply_bill = meter.take();
     let reply_parts = reply_bill.parts;
-    let reply = reply_bill.total / n as f64;
+    let reply = reply_bill.total / replies as f64;
     stream.drain(&wired.indexer).await?;
-    let index_reply = meter.take().total / n as f64;
+    let index_reply = meter.take().total / replies as f64;
 
-    for i in 0..n {
+    for i in 0..replies {
         let number = TicketNumber::new(first + i).map_err(|e| e.message)?;
         let t = wired
             .desk
@@ -132,13 +187,14 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     }
     let edit_bill = meter.take();
     let edit_parts = edit_bill.parts;
-    let edit = edit_bill.total / n as f64;
+    let edit = edit_bill.total / replies as f64;
     stream.drain(&wired.indexer).await?;
-    let index_edit = meter.take().total / n as f64;
+    let index_edit = meter.take().total / replies as f64;
 
     // Storage: every item and its index copies (a GSI holds an item that has its keys).
     let spec = desk_local::template::desk_table_spec().map_err(|e| e.to_string())?;
     let mut bytes = 0usize;
+    let (mut posting_items, mut posting_pairs, mut term_docs) = (0usize, 0usize, 0usize);
     let mut start = None;
     loop {
         let page = store
@@ -150,6 +206,17 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             .await
             .map_err(|e| format!("Scan: {e}"))?;
         for item in page.items() {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok());
+            if pk.is_some_and(|p| p.starts_with(desk_dynamo::search::POSTING_PREFIX)) {
+                posting_items += 1;
+                posting_pairs += item
+                    .get("t")
+                    .and_then(|v| v.as_ns().ok())
+                    .map_or(0, Vec::len);
+            }
+            if pk.is_some_and(|p| p.starts_with(desk_dynamo::search::TERMS_PREFIX)) {
+                term_docs += 1;
+            }
             // The item, and in each index that holds it (it has the index's keys) what that
             // index projects: the table's and the index's keys, and all, or the listed,
             // attributes; 100 bytes of overhead each, as DynamoDB bills storage.
@@ -250,7 +317,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     lags.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| lags[((lags.len() as f64 - 1.0) * p).round() as usize];
 
-    println!("write cost ({n} email tickets of infra/sizes/cost.eml; write request units as DynamoDB bills them: DynamoDB Local's consumed capacity with indexes, index updates of transactions counted once)");
+    println!("write cost ({n} email tickets: infra/sizes/cost.eml around passages of the README's prose; replies and edits on {replies} of them; write request units as DynamoDB bills them: DynamoDB Local's consumed capacity with indexes, index updates of transactions counted once)");
     println!("{:34} {:>10} {:>10}", "", "request", "indexer");
     println!(
         "{:34} {:>10.1} {:>10.1}",
@@ -264,18 +331,25 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         "{:34} {:>10.1} {:>10.1}",
         "edit (status + priority)", edit, index_edit
     );
-    for (what, parts) in [
-        ("email ticket, request path", &ingest_parts),
-        ("email ticket, indexer", &index_email_parts),
-        ("reply, request path", &reply_parts),
-        ("edit, request path", &edit_parts),
+    for (what, parts, per) in [
+        ("email ticket, request path", &ingest_parts, n),
+        ("email ticket, indexer", &index_email_parts, n),
+        ("reply, request path", &reply_parts, replies),
+        ("edit, request path", &edit_parts, replies),
     ] {
         let listed: Vec<String> = parts
             .iter()
-            .map(|(part, units)| format!("{part} {:.1}", units / n as f64))
+            .map(|(part, units)| format!("{part} {:.1}", units / per as f64))
             .collect();
         println!("  {what}: {}", listed.join(", "));
     }
+    println!(
+        "postings: {posting_items} items (one per stem and block of {} tickets) hold {posting_pairs} ticket-stem pairs of {term_docs} tickets: {:.1} stems per ticket, {:.1} tickets per item (an item per pair would be {:.1} writes per ticket)",
+        store.posting_blocks(false).await.map_err(|e| e.to_string())?.size,
+        posting_pairs as f64 / term_docs.max(1) as f64,
+        posting_pairs as f64 / posting_items.max(1) as f64,
+        posting_pairs as f64 / term_docs.max(1) as f64,
+    );
     println!("storage per email ticket (items + index copies): {per_ticket_kb:.1} KB");
     println!("emulator time per email (not used for cost): ingest {ingest_ms:.1} ms, indexer {index_ms:.1} ms");
     println!(
