@@ -575,13 +575,14 @@ async fn a_bulk_import_of_the_index_equals_what_the_stream_built() {
             .posting_change(),
         );
     }
-    store.import_postings(&changes).await.unwrap();
+    let newest = *numbers.iter().max().unwrap();
+    store.import_postings(&changes, newest).await.unwrap();
     assert_eq!(searchable(index_items(&s).await), streamed);
     assert_eq!(search(&s, "projector%20cafe", "admin").await.len(), 8);
     // A part that is not new is refused: an import never overwrites a live index.
     let mut stale = changes[0].clone();
     stale.before = "0123456789abcdef".into();
-    assert!(store.import_postings(&[stale]).await.is_err());
+    assert!(store.import_postings(&[stale], newest).await.is_err());
 }
 
 /// One step of a random history.

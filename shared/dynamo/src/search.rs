@@ -537,12 +537,13 @@ impl DynamoStore {
     /// Bulk load of the index for tickets it has never held (a benchmark's
     /// imported table, which has no stream): each ticket's term document, the
     /// postings of the blocks that would be sealed by now (`Blocks::settled`
-    /// for the newest ticket), and the word list's new words, batch-written
-    /// without reads or conditions — what applying the same changes one by one
-    /// writes, in a fraction of the calls. Every change must be a new part
-    /// (`before` empty) of a ticket without a term document, and the tickets
-    /// the table's newest: what the index held is overwritten. Counts are not touched.
-    pub async fn import_postings(&self, changes: &[PostingChange]) -> DeskResult<()> {
+    /// for `newest`, the desk's newest ticket number: the same for every part
+    /// of an import made in chunks), and the word list's new words,
+    /// batch-written without reads or conditions — what applying the same
+    /// changes one by one writes, in a fraction of the calls. Every change
+    /// must be a new part (`before` empty) of a ticket without a term
+    /// document: what the index held is overwritten. Counts are not touched.
+    pub async fn import_postings(&self, changes: &[PostingChange], newest: u64) -> DeskResult<()> {
         let mut docs: BTreeMap<TicketNumber, (HashMap<String, i64>, HashMap<String, String>)> =
             BTreeMap::new();
         let mut requests: Vec<WriteRequest> = Vec::new();
@@ -564,7 +565,6 @@ impl DynamoStore {
                 }
             }
         }
-        let newest = docs.keys().next_back().map_or(0, |n| n.get());
         let settled = Blocks::settled(self.block_size().await?, newest);
         let stems: BTreeMap<TicketNumber, HashMap<String, i64>> = docs
             .iter()
