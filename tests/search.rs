@@ -907,3 +907,67 @@ async fn postings_are_written_per_block_when_it_seals_and_searches_read_the_open
     assert_eq!(posting(&s, "gecko", tail_start).await, Some(block));
     assert_eq!(search(&s, "later", "admin").await.len(), later.len());
 }
+
+#[tokio::test]
+async fn a_stem_removed_while_its_block_sealed_is_taken_back_and_one_still_held_is_kept() {
+    let s = Stack::start().await;
+    let size = desk_tests::TEST_BLOCK_SIZE;
+    let mut made = Vec::new();
+    for i in 0..2 * size {
+        made.push(
+            s.ticket(Stack::ticket_body(&format!("Toucan {i}"), json!({})))
+                .await,
+        );
+    }
+    s.drain_stream().await;
+    let a = made[0];
+    let start = a / size * size;
+    assert!(s.store.posting_blocks(true).await.unwrap().tail_start() > a);
+    let stem = |w: &str| {
+        desk_domain::stream::search::terms(w)
+            .into_iter()
+            .next()
+            .unwrap()
+    };
+    let (zebu, toucan) = (stem("zebu"), stem("toucan"));
+    // A sealer read ticket a's term document while it held "zebu"; a change
+    // then removed it and deleted it from the posting — before the sealer's
+    // ADD landed. That ADD, as it leaves the posting:
+    s.store
+        .client()
+        .update_item()
+        .table_name(s.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("W#{zebu}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{start:012}")),
+        )
+        .update_expression("ADD t :o")
+        .expression_attribute_values(
+            ":o",
+            aws_sdk_dynamodb::types::AttributeValue::Ns(vec![(a - start).to_string()]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search(&s, "zebu", "admin").await, [a], "the stale posting");
+    // The sealer's check after its ADDs takes back what the documents no
+    // longer hold, and keeps what they do.
+    let added = std::collections::BTreeMap::from([
+        (zebu.clone(), vec![a - start]),
+        (toucan.clone(), vec![a - start]),
+    ]);
+    assert_eq!(s.store.take_back_removed(start, &added).await.unwrap(), 1);
+    assert_eq!(
+        posting(&s, &zebu, start).await,
+        None,
+        "emptied item deleted"
+    );
+    assert!(posting(&s, &toucan, start).await.unwrap().contains(&a));
+    assert_eq!(search(&s, "zebu", "admin").await, Vec::<u64>::new());
+    // Nothing left to take back: a second check changes nothing.
+    assert_eq!(s.store.take_back_removed(start, &added).await.unwrap(), 0);
+}

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use desk_domain::{DeskResult, TicketNumber};
+use desk_domain::{DeskError, DeskResult, TicketNumber};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::item::Item;
@@ -402,13 +402,14 @@ impl DynamoStore {
         }
         let stems = offsets.len();
         futures::stream::iter(
-            offsets.into_iter().map(|(stem, o)| async move {
+            offsets.clone().into_iter().map(|(stem, o)| async move {
                 self.update_posting(&stem, b.start(c), o, true).await
             }),
         )
         .buffer_unordered(WRITES_IN_FLIGHT)
         .try_collect::<Vec<()>>()
         .await?;
+        let taken_back = self.take_back_removed(b.start(c), &offsets).await?;
         let done = self
             .client
             .update_item()
@@ -429,9 +430,156 @@ impl DynamoStore {
             block = c,
             tickets = docs.len(),
             stems,
+            taken_back,
             "posting block sealed"
         );
         Ok(())
+    }
+
+    /// Takes back what a sealing added that its tickets no longer hold, and
+    /// says how many ticket-stem pairs it took back.
+    ///
+    /// A change that removes a stem after the sealer read its term document
+    /// deletes it from the posting itself (it sees the block `closing`), but
+    /// its DELETE may land before the sealer's ADD. Read again once every ADD
+    /// is done, the documents show each such removal; each is taken back in a
+    /// transaction conditioned on the document still being the one read, so
+    /// a stem the ticket regains meanwhile (its writer ADDs it after writing
+    /// the document) is never lost. A change after this read is ordered after
+    /// the ADDs and deletes for itself.
+    pub async fn take_back_removed(
+        &self,
+        start: u64,
+        added: &BTreeMap<String, Vec<u64>>,
+    ) -> DeskResult<usize> {
+        let numbers: std::collections::BTreeSet<u64> =
+            added.values().flatten().map(|o| start + o).collect();
+        let mut taken = 0;
+        for _ in 0..5 {
+            let keys: Vec<Item> = numbers.iter().map(|n| term_doc_key(*n)).collect();
+            let docs = self
+                .batch_get_projected(keys, true, Some("pk, c, v"))
+                .await?;
+            let held: HashMap<u64, (HashSet<String>, Option<u64>)> = docs
+                .iter()
+                .filter_map(|doc| {
+                    let (n, stems) = term_doc_stems(doc)?;
+                    let v = doc.get("v").and_then(|v| v.as_n().ok()?.parse().ok());
+                    Some((n, (stems, v)))
+                })
+                .collect();
+            let mut raced = false;
+            for (stem, offsets) in added {
+                for o in offsets {
+                    let n = start + o;
+                    let version = match held.get(&n) {
+                        Some((stems, _)) if stems.contains(stem) => continue,
+                        Some((_, v)) => *v,
+                        None => None,
+                    };
+                    match self.take_back(stem, start, *o, n, version).await? {
+                        Some(true) => taken += 1,
+                        Some(false) => {}
+                        None => raced = true,
+                    }
+                }
+            }
+            if !raced {
+                return Ok(taken);
+            }
+        }
+        Err(DeskError::Storage(format!(
+            "block at {start}: term documents kept changing while its sealing was checked"
+        )))
+    }
+
+    /// Deletes ticket `n` (offset `o`) from a stem's block if its term
+    /// document is still at `version` (absent: `None`). `Some(true)` taken
+    /// back, `Some(false)` nothing to take, `None` the document changed.
+    async fn take_back(
+        &self,
+        stem: &str,
+        start: u64,
+        o: u64,
+        n: u64,
+        version: Option<u64>,
+    ) -> DeskResult<Option<bool>> {
+        use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+        let build = |e: aws_sdk_dynamodb::error::BuildError| DeskError::Storage(e.to_string());
+        let mut check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(term_doc_key(n)));
+        check = match version {
+            Some(v) => check
+                .condition_expression("v = :v")
+                .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+            None => check.condition_expression("attribute_not_exists(pk)"),
+        };
+        let posting_key = key(posting_pk(stem), number_key_u64(start));
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(posting_key.clone()))
+            .update_expression("DELETE #t :o")
+            .condition_expression("contains(#t, :n)")
+            .expression_attribute_names("#t", OFFSETS)
+            .expression_attribute_values(":o", offsets_value(&[o]))
+            .expression_attribute_values(":n", AttributeValue::N(o.to_string()))
+            .build()
+            .map_err(build)?;
+        let out = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(check.build().map_err(build)?)
+                    .build(),
+            )
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await;
+        match out {
+            Ok(_) => {}
+            Err(e) => {
+                let reasons: Vec<Option<String>> = e
+                    .as_service_error()
+                    .and_then(|se| match se {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(
+                            c.cancellation_reasons()
+                                .iter()
+                                .map(|r| r.code().map(str::to_string))
+                                .collect(),
+                        ),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let failed = |i: usize| {
+                    reasons.get(i).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed")
+                };
+                if failed(0) {
+                    return Ok(None);
+                }
+                if failed(1) {
+                    return Ok(Some(false));
+                }
+                return Err(crate::storage("TransactWriteItems take back posting")(e));
+            }
+        }
+        // Emptied: the item goes, unless someone added meanwhile.
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(posting_key))
+            .condition_expression("attribute_not_exists(#t)")
+            .expression_attribute_names("#t", OFFSETS)
+            .send()
+            .await;
+        if let Err(e) = deleted {
+            if !condition_failed(&e) {
+                return Err(crate::storage("DeleteItem posting")(e));
+            }
+        }
+        Ok(Some(true))
     }
 
     /// Items by key, 100 per call in parallel, with a projection.
