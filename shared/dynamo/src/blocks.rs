@@ -311,23 +311,26 @@ impl DynamoStore {
             Err(e) => return Err(crate::storage("UpdateItem posting")(e)),
         };
         if !left {
-            let deleted = self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(item_key))
-                .condition_expression("attribute_not_exists(#t)")
-                .expression_attribute_names("#t", OFFSETS)
-                .send()
-                .await;
-            if let Err(e) = deleted {
-                // Someone added meanwhile: the item is not empty any more.
-                if !condition_failed(&e) {
-                    return Err(crate::storage("DeleteItem posting")(e));
-                }
-            }
+            self.delete_if_empty(item_key).await?;
         }
         Ok(())
+    }
+
+    /// Deletes a posting item left without offsets, unless someone added meanwhile.
+    async fn delete_if_empty(&self, item_key: Item) -> DeskResult<()> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .condition_expression("attribute_not_exists(#t)")
+            .expression_attribute_names("#t", OFFSETS)
+            .send()
+            .await;
+        match deleted {
+            Err(e) if !condition_failed(&e) => Err(crate::storage("DeleteItem posting")(e)),
+            _ => Ok(()),
+        }
     }
 
     /// Seals every block that is due once ticket `newest` is indexed, in order.
@@ -564,21 +567,7 @@ impl DynamoStore {
                 return Err(crate::storage("TransactWriteItems take back posting")(e));
             }
         }
-        // Emptied: the item goes, unless someone added meanwhile.
-        let deleted = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(posting_key))
-            .condition_expression("attribute_not_exists(#t)")
-            .expression_attribute_names("#t", OFFSETS)
-            .send()
-            .await;
-        if let Err(e) = deleted {
-            if !condition_failed(&e) {
-                return Err(crate::storage("DeleteItem posting")(e));
-            }
-        }
+        self.delete_if_empty(posting_key).await?;
         Ok(Some(true))
     }
 
