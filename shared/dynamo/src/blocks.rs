@@ -394,7 +394,7 @@ impl DynamoStore {
     /// Writes block `c`'s postings from its tickets' term documents, then marks it sealed.
     async fn seal(&self, b: Blocks, c: u64) -> DeskResult<()> {
         let keys: Vec<Item> = (b.start(c)..b.start(c + 1)).map(term_doc_key).collect();
-        let docs = self.batch_get_projected(keys, true, Some("pk, c")).await?;
+        let docs = self.batch_get_all(keys, true, Some("pk, c")).await?;
         let mut offsets: BTreeMap<String, Vec<u64>> = BTreeMap::new();
         for doc in &docs {
             if let Some((n, stems)) = term_doc_stems(doc) {
@@ -460,9 +460,7 @@ impl DynamoStore {
         let mut taken = 0;
         for _ in 0..5 {
             let keys: Vec<Item> = numbers.iter().map(|n| term_doc_key(*n)).collect();
-            let docs = self
-                .batch_get_projected(keys, true, Some("pk, c, v"))
-                .await?;
+            let docs = self.batch_get_all(keys, true, Some("pk, c, v")).await?;
             let held: HashMap<u64, (HashSet<String>, Option<u64>)> = docs
                 .iter()
                 .filter_map(|doc| {
@@ -571,30 +569,13 @@ impl DynamoStore {
         Ok(Some(true))
     }
 
-    /// Items by key, 100 per call in parallel, with a projection.
-    pub(crate) async fn batch_get_projected(
-        &self,
-        keys: Vec<Item>,
-        consistent: bool,
-        projection: Option<&str>,
-    ) -> DeskResult<Vec<Item>> {
-        let reads = keys
-            .chunks(100)
-            .map(|chunk| self.batch_get_with(chunk.to_vec(), consistent, projection));
-        Ok(futures::future::try_join_all(reads)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect())
-    }
-
     /// Where sealing stands and the newest ticket number handed out (the
     /// counter, the tail's end): one BatchGetItem. Eventually consistent: a
     /// stale read only makes the tail longer.
     pub(crate) async fn tail_bounds(&self) -> DeskResult<(Blocks, u64)> {
         let counter = key(keys::COUNTER_PK.into(), keys::TICKET_SK.into());
         let items = self
-            .batch_get_projected(vec![blocks_key(), counter], false, None)
+            .batch_get_all(vec![blocks_key(), counter], false, None)
             .await?;
         let find = |pk: &str| {
             items.iter().find(|i| {
@@ -604,10 +585,8 @@ impl DynamoStore {
                     == Some(pk)
             })
         };
-        let blocks = match find(BLOCKS_PK) {
-            Some(item) => Blocks::from_item(item, DEFAULT_BLOCK_SIZE),
-            None => Blocks::initial(self.block_size().await?),
-        };
+        // No blocks item yet: nothing sealed, the default size (what a read of it would say).
+        let blocks = Blocks::from_item(find(BLOCKS_PK).unwrap_or(&Item::new()), DEFAULT_BLOCK_SIZE);
         let newest = find(keys::COUNTER_PK)
             .and_then(|i| i.get("n").and_then(|v| v.as_n().ok()?.parse().ok()))
             .unwrap_or(0);
@@ -630,7 +609,7 @@ impl DynamoStore {
             return Ok(vec![]);
         }
         let keys: Vec<Item> = range.map(term_doc_key).collect();
-        let docs = self.batch_get_projected(keys, false, Some("pk, c")).await?;
+        let docs = self.batch_get_all(keys, false, Some("pk, c")).await?;
         let mut found: Vec<u64> = docs
             .iter()
             .filter_map(term_doc_stems)

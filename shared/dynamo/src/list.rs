@@ -473,18 +473,28 @@ impl DynamoStore {
                 ])
             })
             .collect();
-        let reads = keys.chunks(100).map(|chunk| self.batch_get(chunk.to_vec()));
-        let mut out = Vec::with_capacity(keys.len());
-        for items in futures::future::try_join_all(reads).await? {
-            for item in items {
-                out.push(from_item(item)?);
-            }
-        }
-        Ok(out)
+        self.batch_get_all(keys, false, None)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
-    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> DeskResult<Vec<Item>> {
-        self.batch_get_with(keys, false, None).await
+    /// Items by key, 100 per BatchGetItem, the calls in parallel.
+    pub(crate) async fn batch_get_all(
+        &self,
+        keys: Vec<Item>,
+        consistent: bool,
+        projection: Option<&str>,
+    ) -> DeskResult<Vec<Item>> {
+        let reads = keys
+            .chunks(100)
+            .map(|chunk| self.batch_get_with(chunk.to_vec(), consistent, projection));
+        Ok(futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 
     /// Up to 100 items by key in one BatchGetItem (retrying what it leaves

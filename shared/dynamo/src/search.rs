@@ -742,13 +742,8 @@ impl DynamoStore {
             .into_iter()
             .map(|(term, start)| key(posting_pk(&term), number_key_u64(start)))
             .collect();
-        let reads = lookups
-            .chunks(100)
-            .map(|chunk| self.batch_get(chunk.to_vec()));
-        for items in futures::future::try_join_all(reads).await? {
-            for item in items {
-                held.extend(posting_numbers(&item).into_iter().map(number_key_u64));
-            }
+        for item in self.batch_get_all(lookups, false, None).await? {
+            held.extend(posting_numbers(&item).into_iter().map(number_key_u64));
         }
         Ok(held)
     }
